@@ -1,0 +1,32 @@
+"""fertools benchmarks; each prints its figure on its last line.
+
+    python tools/benchmark.py synthface [--size 112] [--threads 1] [--device cpu]   # faces/s
+    python tools/benchmark.py train CONFIG [--device cuda] [--amp]                # fertools/plain ratio
+    python tools/benchmark.py inference CONFIG [CKPT] [--device cuda]             # images/s
+
+Each sub-command lives in ``fertools/benchmarks/<name>.py`` and exposes ``add_arguments(parser)`` and
+``run(args) -> str`` (the figure line).
+"""
+import argparse
+import importlib
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+BENCHMARKS = ('synthface', 'train', 'inference')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest='benchmark', required=True)
+    for name in BENCHMARKS:
+        module = importlib.import_module(f'fertools.benchmarks.{name}')
+        module.add_arguments(commands.add_parser(name, help=module.__doc__.strip().splitlines()[0]))
+    args = parser.parse_args(argv)
+    line = importlib.import_module(f'fertools.benchmarks.{args.benchmark}').run(args)
+    print(line, flush=True)
+
+
+if __name__ == '__main__':
+    main()
