@@ -19,6 +19,12 @@ registered names and how to list them all (``python -m fertools.registry REGISTR
 import difflib
 import sys
 
+if __name__ == '__main__':
+    # Run as ``python -m fertools.registry``: this file would define every registry a second time
+    # (MMEngine refuses a second 'fertools' child), so hand over to the imported module instead.
+    from fertools.registry import main
+    sys.exit(main())
+
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
@@ -158,6 +164,3 @@ def main(argv=None):
     print('\n'.join(registry.registered_names()))
     return 0
 
-
-if __name__ == '__main__':
-    sys.exit(main())
