@@ -1,0 +1,6 @@
+"""fertools hooks (registered in ``fertools.registry.HOOKS``)."""
+from .lrdif_stage_switch import LRDifStageSwitchHook
+from .nan_guard_hook import NaNGuardHook, NonFiniteLossError
+from .prediction_dump_hook import PredictionDumpHook
+
+__all__ = ['LRDifStageSwitchHook', 'NaNGuardHook', 'NonFiniteLossError', 'PredictionDumpHook']

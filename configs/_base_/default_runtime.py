@@ -1,0 +1,40 @@
+# Runtime settings every fertools config inherits (`_base_ = [..., '../_base_/default_runtime.py']`).
+default_scope = 'fertools'
+
+# FERRunner: torchrun on CPU (gloo) or GPU (NCCL) with one command, weights-only atomic checkpoints that
+# carry RNG states and dataset meta (classes, input size, mean/std), strict loading, bit-exact resume.
+runner_type = 'FERRunner'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # Keeps the last 3 checkpoints; add save_best='accuracy/top1', rule='greater' to keep the best too.
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Stops at the first NaN/Inf loss, naming the iteration and the loss term.
+    nan_guard=dict(type='NaNGuardHook'),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # 'auto': NCCL when CUDA is available, gloo otherwise (FERRunner resolves it).
+    dist_cfg=dict(backend='auto'),
+)
+
+# TensorBoard by default (event files under work_dir/<timestamp>/vis_data). The metrics package may
+# register a `FERVisualizer`; until then MMEngine's Visualizer is used.
+vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+
+# Iteration-based schedules (the default): iteration counters in the log. An epoch-based schedule sets
+# `log_processor = dict(by_epoch=True)` and checkpoint `by_epoch=True` next to its `train_cfg`.
+log_processor = dict(by_epoch=False, window_size=50)
+log_level = 'INFO'
+
+load_from = None
+load_from_strict = True  # a checkpoint that does not fit the model is an error; False loads what fits
+resume = False
+
+randomness = dict(seed=0, deterministic=False)

@@ -1,0 +1,268 @@
+"""``FERRunner``: MMEngine's Runner with the fixes fertools needs (``runner_type='FERRunner'``).
+
+``configs/_base_/default_runtime.py`` selects it; ``tools/train.py`` / ``tools/test.py`` build it with
+``RUNNERS.build(cfg)``. Each override solves one MMEngine 0.10.7 problem (DEPENDENCIES.md):
+
+- :meth:`setup_env` / :meth:`wrap_model` — ``torchrun`` on CPU: the gloo group is initialised without
+  ``torch.cuda.set_device`` (:mod:`.dist`) and DDP gets ``device_ids=None`` for a CPU module. On GPU the
+  stock path (NCCL, one device per local rank) runs. ``dist_cfg.backend='auto'`` picks NCCL or gloo.
+- :meth:`save_checkpoint` — checkpoints load with ``torch.load(weights_only=True)`` (everything stored as
+  tensors and plain containers, :func:`.checkpoint.to_plain`), are written atomically, carry every rank's
+  RNG states (``meta.rng_states``) and a plain ``meta.dataset_meta`` (classes, input size, mean/std).
+  It is a collective (RNG states are gathered), so — like MMEngine's ``CheckpointHook`` — call it on
+  every rank; only rank 0 writes.
+- :meth:`load_checkpoint` — strict by default: a checkpoint of another model raises
+  :class:`.checkpoint.CheckpointMismatchError` listing the names (``load_from_strict=False`` relaxes it).
+- :meth:`resume` — restores the RNG states. The iteration loop skips already-trained batches by loading
+  them again (which draws random numbers for augmentation), so the states are restored *after* that skip,
+  right before the first new batch is loaded: the resumed run then continues bit for bit.
+- :meth:`build_val_loop` — validation runs with the generators saved and restored, so validating (or not)
+  never changes the training trajectory, and a resumed run that skips a validation still matches.
+"""
+import copy
+import re
+import time
+from typing import Callable, Dict, Optional, Union
+
+import mmengine
+import torch
+from mmengine.dist import is_main_process
+from mmengine.fileio import join_path
+from mmengine.model import MMDistributedDataParallel, convert_sync_batchnorm, is_model_wrapper
+from mmengine.optim import OptimWrapper
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model, weights_to_cpu
+from torch.nn.parallel import DistributedDataParallel
+
+from fertools.registry import MODEL_WRAPPERS, RUNNERS
+from fertools.version import __version__
+from .checkpoint import check_state_dict, save_checkpoint, to_plain
+from .dataset_meta import collect_dataset_meta
+from .dist import init_distributed
+from .rng import gather_rng_states, preserve_rng_state, select_rank_state, set_rng_state
+
+__all__ = ['FERRunner']
+
+
+class _RestoreRNGAfterSkip:
+    """Wraps the iteration loop's data iterator: lets ``skip`` batches through (the loop's re-iteration
+    of already-trained data), then restores ``state`` before the first new batch is loaded."""
+
+    def __init__(self, iterator, skip: int, state: Dict):
+        self._iterator, self._skip, self._state = iterator, skip, state
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._state is not None and self._skip == 0:
+            set_rng_state(self._state)
+            self._state = None
+        elif self._skip > 0:
+            self._skip -= 1
+        return next(self._iterator)
+
+    def __getattr__(self, name):
+        return getattr(self._iterator, name)
+
+
+@RUNNERS.register_module()
+class FERRunner(Runner):
+    """MMEngine ``Runner`` + CPU/GPU-agnostic distributed set-up, weights-only atomic checkpoints with RNG
+    states and dataset meta, strict loading and bit-exact resume. Arguments are ``Runner``'s."""
+
+    _timestamps_used: set = set()
+
+    # ---- distributed --------------------------------------------------------------------------------
+    def setup_env(self, env_cfg: Dict) -> None:
+        """Distributed set-up (see :mod:`.dist`), then MMEngine's; also makes the timestamp unique in this
+        process: MMEngine names the logger, message hub and visualizer ``<config>_<timestamp>``, so two
+        runners built within one second would otherwise share them (and the first one's log files)."""
+        env_cfg = dict(env_cfg or {})
+        if self.distributed:
+            env_cfg['dist_cfg'] = init_distributed(self.launcher, env_cfg.get('dist_cfg', {}))
+        super().setup_env(env_cfg)
+        timestamp, n = self._timestamp, 1
+        while self._timestamp in FERRunner._timestamps_used:
+            self._timestamp = f'{timestamp}_{n}'
+            n += 1
+        FERRunner._timestamps_used.add(self._timestamp)
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict], model: torch.nn.Module):
+        if not self.distributed or torch.cuda.is_available() or is_model_wrapper(model):
+            return super().wrap_model(model_wrapper_cfg, model)
+        # CPU DDP: MMEngine would pass device_ids=[LOCAL_RANK], which DDP rejects for a CPU module.
+        model = model.to('cpu')
+        if self.cfg.get('sync_bn') is not None:
+            model = convert_sync_batchnorm(model, self.cfg.get('sync_bn'))
+        if model_wrapper_cfg is None:
+            return MMDistributedDataParallel(module=model, device_ids=None, broadcast_buffers=False,
+                                             find_unused_parameters=self.cfg.get('find_unused_parameters',
+                                                                                 False))
+        wrapper_cfg = copy.deepcopy(dict(model_wrapper_cfg))
+        wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
+        default_args = dict(module=model)
+        if issubclass(MODEL_WRAPPERS.get(wrapper_cfg['type']), DistributedDataParallel):
+            default_args['device_ids'] = None
+        return MODEL_WRAPPERS.build(wrapper_cfg, default_args=default_args)
+
+    # ---- validation does not touch the training RNG ------------------------------------------------
+    def build_val_loop(self, loop):
+        loop = super().build_val_loop(loop)
+        if not getattr(loop, '_fertools_rng_preserving', False):
+            run = loop.run
+
+            def run_preserving_rng(*args, **kwargs):
+                with preserve_rng_state():
+                    return run(*args, **kwargs)
+
+            loop.run = run_preserving_rng
+            loop._fertools_rng_preserving = True
+        return loop
+
+    # ---- checkpoints --------------------------------------------------------------------------------
+    def _unwrapped_model(self):
+        return self.model.module if is_model_wrapper(self.model) else self.model
+
+    def save_checkpoint(self,
+                        out_dir: str,
+                        filename: str,
+                        file_client_args: Optional[dict] = None,
+                        save_optimizer: bool = True,
+                        save_param_scheduler: bool = True,
+                        meta: Optional[dict] = None,
+                        by_epoch: bool = True,
+                        backend_args: Optional[dict] = None):
+        """Save a checkpoint (same arguments as MMEngine's); a collective, rank 0 writes."""
+        rng_states = gather_rng_states()
+        if not is_main_process():
+            return
+        if file_client_args is not None:
+            raise ValueError('file_client_args is not supported by FERRunner.save_checkpoint; use '
+                             'backend_args (e.g. in default_hooks.checkpoint).')
+        if meta is not None and not isinstance(meta, dict):
+            raise TypeError(f'meta should be a dict or None, but got {type(meta)}')
+        meta = dict(meta or {})
+        if by_epoch:
+            meta.setdefault('epoch', self.epoch + 1)
+            meta.setdefault('iter', self.iter)
+        else:
+            meta.setdefault('epoch', self.epoch)
+            meta.setdefault('iter', self.iter + 1)
+        filepath = join_path(out_dir, filename, backend_args=backend_args)
+        model = self._unwrapped_model()
+        meta.update(
+            cfg=self.cfg.pretty_text,
+            seed=self.seed,
+            experiment_name=self.experiment_name,
+            time=time.strftime('%Y%m%d_%H%M%S', time.localtime()),
+            mmengine_version=mmengine.__version__,
+            fertools_version=__version__,
+            world_size=self.world_size,
+            rng_states=rng_states,
+            dataset_meta=collect_dataset_meta(self.cfg, self.train_dataloader.dataset, model),
+        )
+        checkpoint = dict(
+            meta=meta,
+            state_dict=weights_to_cpu(model.state_dict()),
+            message_hub=self._message_hub_state(),
+        )
+        if save_optimizer:
+            if not isinstance(self.optim_wrapper, OptimWrapper):
+                raise TypeError(f'self.optim_wrapper should be an OptimWrapper or OptimWrapperDict, '
+                                f'but got {self.optim_wrapper}')
+            checkpoint['optimizer'] = self.optim_wrapper.state_dict()
+        if save_param_scheduler and self.param_schedulers is not None:
+            if isinstance(self.param_schedulers, dict):
+                checkpoint['param_schedulers'] = {
+                    name: [s.state_dict() for s in schedulers]
+                    for name, schedulers in self.param_schedulers.items()
+                }
+            else:
+                checkpoint['param_schedulers'] = [s.state_dict() for s in self.param_schedulers]
+        self.call_hook('before_save_checkpoint', checkpoint=checkpoint)
+        save_checkpoint(checkpoint, filepath, backend_args=backend_args)
+
+    def _message_hub_state(self) -> Dict:
+        """The message hub's state, plain; runtime values with no plain form are left out (warned)."""
+        state = self.message_hub.state_dict()
+        info = {}
+        for key, value in state['runtime_info'].items():
+            try:
+                info[key] = to_plain(value, f'message_hub.runtime_info.{key}')
+            except TypeError as err:
+                self.logger.warning(f'Not saving {key!r} of the message hub in the checkpoint: {err}')
+        resumed_keys = {k: v for k, v in state['resumed_keys'].items() if k in info or k in state['log_scalars']}
+        return dict(log_scalars=to_plain(state['log_scalars'], 'message_hub.log_scalars'), runtime_info=info,
+                    resumed_keys=resumed_keys)
+
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location: Union[str, Callable] = 'cpu',
+                        strict: Optional[bool] = None,
+                        revise_keys: list = [(r'^module\.', '')]):
+        """Load weights from ``filename`` (weights-only). ``strict=None`` reads ``cfg.load_from_strict``
+        (default ``True``): a checkpoint that does not fit the model raises ``CheckpointMismatchError``."""
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self._unwrapped_model()
+        if strict is None:
+            strict = bool(self.cfg.get('load_from_strict', True))
+        state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else checkpoint
+        revised = dict(state_dict)
+        for pattern, replacement in revise_keys:
+            revised = {re.sub(pattern, replacement, k): v for k, v in revised.items()}
+        problems = check_state_dict(model, revised, filename, strict=strict)
+        if problems:
+            self.logger.warning(f'Loaded {filename} partially (load_from_strict=False): ' + '; '.join(problems))
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, False, revise_keys=revise_keys)
+        self._loaded_meta = dict(checkpoint.get('meta') or {}) if isinstance(checkpoint, dict) else {}
+        if getattr(self, '_resuming', False):
+            self._check_resumed_classes(checkpoint, filename)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def resume(self,
+               filename: str,
+               resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True,
+               map_location: Union[str, Callable] = 'default') -> None:
+        """MMEngine's resume, plus the RNG states (restored after the loop's data skip) and a class-order
+        check in place of MMEngine's byte comparison of the dataset metainfo."""
+        self._resuming = True
+        try:
+            super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
+        finally:
+            self._resuming = False
+        self._restore_rng(self._loaded_meta, filename)
+
+    def _check_resumed_classes(self, checkpoint: Dict, filename: str) -> None:
+        """MMEngine compares the pickled metainfo byte-wise and ours carries more keys: compare the class
+        order instead, then hand MMEngine the current metainfo so it does not warn spuriously."""
+        saved = (self._loaded_meta.get('dataset_meta') or {}).get('classes')
+        current = getattr(self.train_dataloader.dataset, 'metainfo', None)
+        current_classes = (current or {}).get('classes')
+        if saved is not None and current_classes is not None and \
+                [str(c) for c in saved] != [str(c) for c in current_classes]:
+            self.logger.warning(f'Resuming from {filename}: its classes {list(saved)} differ from the '
+                                f"training dataset's {list(current_classes)}.")
+        checkpoint.setdefault('meta', {})['dataset_meta'] = current
+
+    def _restore_rng(self, meta: Dict, filename: str) -> None:
+        saved = meta.get('rng_states')
+        state = select_rank_state(saved, self.rank, self.world_size)
+        if state is None:
+            reason = ('it has no RNG states (not written by fertools)' if not saved else
+                      f'it was written by {len(saved)} processes and this run has {self.world_size}')
+            self.logger.warning(f'Resuming from {filename}: random number generators not restored because '
+                                f'{reason}; the run continues but will not reproduce an uninterrupted one.')
+            return
+        loop = self.train_loop
+        skip = loop.iter if hasattr(loop, 'dataloader_iterator') else 0
+        if skip > 0:
+            loop.dataloader_iterator = _RestoreRNGAfterSkip(loop.dataloader_iterator, skip, state)
+        else:
+            set_rng_state(state)
+        self.logger.info(f'Restored the random number generators of rank {self.rank} from {filename}.')
+

@@ -1,0 +1,29 @@
+"""Helpers for tests that run the toy config in-process or through the tools."""
+import os.path as osp
+
+TOY_CONFIG = osp.join(osp.dirname(osp.abspath(__file__)), 'toy_config.py')
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+TOY_PATH = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def toy_cfg(work_dir, **overrides):
+    """The toy config with ``work_dir`` and dotted ``overrides`` applied (no TensorBoard, quiet log)."""
+    from fertools.utils import load_config
+    cfg = load_config(TOY_CONFIG)
+    cfg.work_dir = str(work_dir)
+    cfg.visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
+    cfg.log_level = 'WARNING'
+    cfg.merge_from_dict(overrides)
+    return cfg
+
+
+def build_runner(cfg):
+    import fertools.engine  # noqa: F401
+    from fertools.registry import RUNNERS
+    return RUNNERS.build(cfg)
+
+
+def read_batches(work_dir, rank=0):
+    import json
+    with open(osp.join(str(work_dir), f'batches_rank{rank}.jsonl')) as f:
+        return [json.loads(line) for line in f]
