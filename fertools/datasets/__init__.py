@@ -8,3 +8,4 @@ from .large_hfe import LargeHFEDataset  # noqa: F401
 from .mmi import MMIDataset  # noqa: F401
 from .oulu_casia import OuluCASIADataset  # noqa: F401
 from .rafdb import RAFDBDataset  # noqa: F401
+from .synthface import SynthFaceDataset, SynthFaceGenerator  # noqa: F401

@@ -1,0 +1,849 @@
+"""SynthFace: a procedural, vectorised, deterministic face renderer (VIS + NIR, 68 landmarks).
+
+How a face is made
+------------------
+1. **Parameters** (float64, per sample, tensors ``[N]``) are pure functions of
+   ``(seed, subject)`` (identity: face shape, feature placement and sizes, skin albedo, hair, brows, resting
+   face) and of ``(seed, subject, expression, variation)`` (action units and their intensity, pose, light,
+   gaze, background, noise), drawn from a counter-based hash (:mod:`.hashing`), never from an RNG stream.
+   So sample ``i`` is the same image whether rendered alone, in any batch, in any worker.
+2. **Geometry** lives in a canonical frontal face frame (``u`` right, ``v`` down, the image spans
+   ``[-1, 1]``). Expressions move features there (brows, lids, lip corners, lips, jaw). Pose is a simple
+   3-D-ish warp: yaw and pitch rotate a cylinder (radius :attr:`YAW_RADIUS` / :attr:`PITCH_RADIUS`),
+   protruding parts (nose, mouth) are shifted by their depth, then roll, scale and shift act in the image.
+   Landmarks take the same forward map; pixels take its exact inverse.
+3. **Rasterisation** evaluates implicit shapes on the pixel grid for the whole batch at once: the face oval
+   (with a jaw taper), hair volume and fringe, ears, neck, eyes (opening between two lid curves, iris,
+   pupil, glint, lashes, crease), brows (a tapered band around a curve), nostrils, nasolabial folds,
+   wrinkles, lips (four lip curves, mouth interior and teeth when the jaw drops). Edges are ~1 px linear
+   ramps of a signed (vertical / radial) distance; the head's normal field (an ellipsoid plus bumps for
+   nose, cheeks, chin, brow ridge, lips) is lit by a directional light (VIS) or by a light at the camera
+   (NIR, nearly illumination-invariant). Small features are evaluated only in the union of their boxes
+   over the batch (a view of the image), which makes the renderer fast.
+
+Determinism rule: the pixel stage uses only IEEE-exact arithmetic (``+ - * /``, ``sqrt``, ``min/max``,
+``clamp``, ``abs``) on float32, so every pixel of a sample is bit-identical whatever batch it sits in (no
+fused multiply-adds, no transcendental functions on pixels; those are used only in the float64 parameter
+stage, whose last-bit differences vanish when cast to float32).
+
+Shapes: ``render`` takes ``[N]`` ids and returns ``vis`` uint8 ``[N, H, W, 3]`` RGB, ``nir`` uint8
+``[N, H, W]``, ``landmarks`` float32 ``[N, 68, 2]`` (x, y) pixels, iBUG-68 order with "right" = the
+subject's right = image left (0–16 jaw, 17–21 right brow, 22–26 left brow, 27–35 nose, 36–41 right eye,
+42–47 left eye, 48–59 outer lip, 60–67 inner lip).
+"""
+import math
+from typing import Dict, Optional, Union
+
+import torch
+import torch.nn.functional as F
+
+from fertools.datasets.expressions import ALL_EXPRESSIONS
+
+from . import hashing
+from .presets import (AU, DIFFICULTIES, HAIR_COLOURS, IRIS_COLOURS, LASH, MOUTH_INSIDE, NUM_AUS,
+                      PROTOTYPES, PUPIL, SCLERA, SKIN_TONES, TEETH)
+
+__all__ = ['SynthFaceGenerator', 'noisy_labels', 'GENERATOR_VERSION']
+
+#: Bumped whenever a change alters rendered pixels (part of the dataset cache key).
+GENERATOR_VERSION = 1
+
+_STREAM_ID, _STREAM_EXPR, _STREAM_POSE, _STREAM_LIGHT, _STREAM_NOISE, _STREAM_LABEL = range(6)
+_PROTO = torch.tensor([[PROTOTYPES[e].get(name, 0.0) for name in AU] for e in ALL_EXPRESSIONS],
+                      dtype=torch.float64)  # [8, NUM_AUS]
+
+Tensor = torch.Tensor
+
+
+def _palette(rows) -> Tensor:
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def _lerp_rows(palette: Tensor, t: Tensor) -> Tensor:
+    """Piecewise-linear interpolation through palette rows. palette [K, C], t [N] in [0, 1] → [N, C]."""
+    pos = t.clamp(0, 1) * (palette.shape[0] - 1)
+    i0 = pos.floor().long().clamp(max=palette.shape[0] - 2)
+    w = (pos - i0)[:, None]
+    return palette[i0] * (1 - w) + palette[i0 + 1] * w
+
+
+def _ramp_(z: Tensor) -> Tensor:
+    """In place: a ~1-pixel soft edge of a signed distance already divided by the pixel size."""
+    return z.add_(0.5).clamp_(0.0, 1.0)
+
+
+def _blend_(dst: Tensor, colour: Tensor, alpha: Tensor) -> None:
+    """``dst = colour + (1 - alpha) (dst - colour)`` in place (no 4-channel temporary).
+
+    dst [N, 4, h, w] (may be a view), colour [N, 4, 1, 1], alpha [N, h, w] in [0, 1].
+    """
+    dst.sub_(colour).mul_(torch.neg(alpha).add_(1.0)[:, None]).add_(colour)
+
+
+def _blend_exact_(dst: Tensor, colour: Tensor, alpha: Tensor) -> None:
+    """``dst += alpha * (colour - dst)`` in place; leaves ``dst`` bit-identical where ``alpha == 0``.
+
+    Used inside feature bands, whose extent depends on the batch: pixels outside a face's own feature must
+    not change by even one ulp. dst [N, 4, h, w] view, colour [N, 4, 1, 1], alpha [N, h, w].
+    """
+    dst.add_(torch.sub(colour, dst).mul_(alpha[:, None]))
+
+
+def _darken_(dst: Tensor, alpha: Tensor, strength: Union[float, Tensor]) -> None:
+    """``dst *= 1 - strength * alpha`` in place (wrinkles, lines, shadows). alpha [N, h, w]."""
+    dst.mul_(torch.mul(alpha, strength).neg_().add_(1.0)[:, None])
+
+
+class SynthFaceGenerator:
+    """Render synthetic faces: paired VIS/NIR images, 68 landmarks, expression, intensity, subject.
+
+    Args:
+        image_size (int): output height = width in pixels (≥ 32). Default 112.
+        seed (int): dataset seed; identities and samples are pure functions of it.
+        difficulty (str | dict): ``'easy'``, ``'default'``, ``'hard'`` (see :data:`DIFFICULTIES`), or a
+            dict overriding some keys of ``'default'``.
+        device (str | torch.device): where tensors are created and rendered (``'cpu'``, ``'cuda'``).
+        chunk_size (int): faces rasterised together (bounds the working memory; results do not depend on it).
+
+    Example::
+
+        gen = SynthFaceGenerator(image_size=112, seed=0)
+        out = gen.render(torch.arange(8), torch.full((8,), 1), torch.zeros(8, dtype=torch.long))
+        out['vis'].shape, out['nir'].shape, out['landmarks'].shape   # [8,112,112,3] [8,112,112] [8,68,2]
+    """
+
+    YAW_RADIUS = 1.0
+    PITCH_RADIUS = 1.6
+    ZOOM = 1.1
+    NOISE_BANK = 24
+    TEXTURE_BANK = 16
+
+    def __init__(self, image_size: int = 112, seed: int = 0, difficulty: Union[str, dict] = 'default',
+                 device: Union[str, torch.device] = 'cpu', chunk_size: int = 64):
+        if not isinstance(image_size, int) or image_size < 32:
+            raise ValueError(f'SynthFaceGenerator: image_size must be an int >= 32, got {image_size!r}.')
+        if isinstance(difficulty, str):
+            if difficulty not in DIFFICULTIES:
+                raise KeyError(f'SynthFaceGenerator: unknown difficulty {difficulty!r}; choose one of '
+                               f'{sorted(DIFFICULTIES)} or pass a dict overriding keys of "default".')
+            self.difficulty_name, cfg = difficulty, dict(DIFFICULTIES[difficulty])
+        elif isinstance(difficulty, dict):
+            unknown = set(difficulty) - set(DIFFICULTIES['default'])
+            if unknown:
+                raise KeyError(f'SynthFaceGenerator: unknown difficulty keys {sorted(unknown)}; known keys: '
+                               f'{sorted(DIFFICULTIES["default"])}.')
+            self.difficulty_name, cfg = 'custom', dict(DIFFICULTIES['default'], **difficulty)
+        else:
+            raise TypeError(f'SynthFaceGenerator: difficulty must be a preset name or a dict, got {difficulty!r}.')
+        self.cfg = cfg
+        self.chunk_size = int(chunk_size)
+        self.image_size = image_size
+        self.seed = int(seed)
+        self.device = torch.device(device)
+        size = image_size
+        # Pixel-centre coordinates in [-1, 1].
+        coords = (torch.arange(size, dtype=torch.float32) + 0.5) * (2.0 / size) - 1.0
+        self._X = coords.to(self.device).view(1, 1, size)
+        self._Y = coords.to(self.device).view(1, size, 1)
+        # Banks of fixed random fields (made once on the CPU from the seed, so any device sees the same).
+        g = torch.Generator().manual_seed(self.seed * 7919 + 17)
+        low = torch.randn(self.TEXTURE_BANK, 1, max(size // 6, 4), max(size // 6, 4), generator=g)
+        tex = F.interpolate(low, size=(size, size), mode='bicubic', align_corners=False)
+        tex = tex + 0.25 * torch.randn(self.TEXTURE_BANK, 1, size, size, generator=g)
+        tex = tex / tex.flatten(1).std(dim=1).view(-1, 1, 1, 1)
+        self._texture = tex[:, 0].contiguous().to(self.device)  # [T, H, W]
+        self._noise = torch.randn(self.NOISE_BANK, size, size, generator=g).to(self.device)
+
+    # ------------------------------------------------------------------ public API
+    def render(self, subject_ids: Tensor, expression_ids: Tensor, variation_ids: Tensor,
+               frontal_neutral: bool = False, intensity_scale: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Render a batch.
+
+        Args:
+            subject_ids (LongTensor[N]): identities (any non-negative ints).
+            expression_ids (LongTensor[N]): indices into ``fertools.datasets.expressions.ALL_EXPRESSIONS``.
+            variation_ids (LongTensor[N]): which of the subject×expression variations (intensity, pose,
+                light, noise).
+            frontal_neutral (bool): render each subject's frontal neutral reference (no pose, canonical
+                light, no noise); expression and variation ids are then ignored.
+            intensity_scale (FloatTensor[N], optional): multiplies each sample's action units and intensity
+                (e.g. ``linspace(0, 1, T)`` renders an onset→apex sequence with fixed pose and light).
+
+        Returns:
+            dict: ``vis`` uint8 [N, H, W, 3] RGB, ``nir`` uint8 [N, H, W], ``landmarks`` float32 [N, 68, 2],
+            ``expression`` long [N], ``intensity`` float32 [N], ``subject`` long [N] (all on ``device``).
+        """
+        subject_ids, expression_ids, variation_ids = self._check_ids(subject_ids, expression_ids, variation_ids)
+        if frontal_neutral:
+            expression_ids = torch.zeros_like(subject_ids)
+            variation_ids = torch.zeros_like(subject_ids)
+        p = self.sample_parameters(subject_ids, expression_ids, variation_ids, frontal_neutral)
+        if intensity_scale is not None:
+            scale = torch.as_tensor(intensity_scale, dtype=torch.float64, device=self.device).reshape(-1)
+            if scale.shape != subject_ids.shape:
+                raise ValueError(f'SynthFaceGenerator.render: intensity_scale must have shape '
+                                 f'{tuple(subject_ids.shape)}, got {tuple(scale.shape)}.')
+            p['au'] = p['au'] * scale[:, None]
+            p['intensity'] = p['intensity'] * scale
+        geo = self._geometry(p)
+        landmarks = self._landmarks(p, geo)
+        vis, nir = self._rasterise(p, geo)
+        return dict(vis=vis, nir=nir, landmarks=landmarks.to(torch.float32), expression=expression_ids,
+                    intensity=p['intensity'].to(torch.float32), subject=subject_ids)
+
+    def _check_ids(self, *ids):
+        out = []
+        for name, t in zip(('subject_ids', 'expression_ids', 'variation_ids'), ids):
+            t = torch.as_tensor(t)
+            if t.dim() != 1 or t.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
+                raise ValueError(f'SynthFaceGenerator.render: {name} must be a 1-D integer tensor, got '
+                                 f'shape {tuple(t.shape)} dtype {t.dtype}.')
+            out.append(t.to(device=self.device, dtype=torch.int64))
+        if not (out[0].shape == out[1].shape == out[2].shape):
+            raise ValueError('SynthFaceGenerator.render: subject_ids, expression_ids and variation_ids must have '
+                             f'equal length, got {[len(t) for t in out]}.')
+        if len(out[0]) and (out[0].min() < 0 or out[2].min() < 0):
+            raise ValueError('SynthFaceGenerator.render: subject_ids and variation_ids must be >= 0.')
+        if len(out[1]) and (out[1].min() < 0 or out[1].max() >= len(ALL_EXPRESSIONS)):
+            raise ValueError(f'SynthFaceGenerator.render: expression_ids index ALL_EXPRESSIONS {ALL_EXPRESSIONS}; '
+                             f'got values outside [0, {len(ALL_EXPRESSIONS) - 1}].')
+        return out
+
+    # ------------------------------------------------------------------ parameters (float64)
+    def sample_parameters(self, subject_ids: Tensor, expression_ids: Tensor, variation_ids: Tensor,
+                          frontal_neutral: bool = False) -> Dict[str, Tensor]:
+        """Every random quantity of a batch, as float64 tensors ``[N]`` (``au``: ``[N, NUM_AUS]``)."""
+        cfg, dev = self.cfg, self.device
+        n = subject_ids.shape[0]
+        id_key = hashing.combine(self.seed, 0x1D, subject_ids)
+        s_key = hashing.combine(self.seed, 0x5A, subject_ids, expression_ids, variation_ids)
+        U = hashing.uniform(id_key, 48, _STREAM_ID)
+        Nid = hashing.normal(id_key, 4, _STREAM_ID + 100)
+
+        def rng(col, lo, hi):
+            return lo + (hi - lo) * U[:, col]
+
+        p = {}
+        # Face shape.
+        p['fw'], p['fh'] = rng(0, 0.50, 0.64), rng(1, 0.70, 0.84)
+        p['taper'], p['fcy'] = rng(2, 0.08, 0.45), rng(3, -0.01, 0.07)
+        # Colours (display space, 4 channels RGB+NIR).
+        tone = U[:, 4]
+        skin = _lerp_rows(_palette(SKIN_TONES).to(dev), tone)
+        skin = skin * (1 + 0.06 * (U[:, 5:9] - 0.5))
+        hair_idx = (U[:, 9] * len(HAIR_COLOURS)).long().clamp(max=len(HAIR_COLOURS) - 1)
+        hair = _palette(HAIR_COLOURS).to(dev)[hair_idx] * (0.85 + 0.3 * U[:, 10:11])
+        iris_idx = (U[:, 11] * len(IRIS_COLOURS)).long().clamp(max=len(IRIS_COLOURS) - 1)
+        iris = _palette(IRIS_COLOURS).to(dev)[iris_idx] * (0.85 + 0.3 * U[:, 12:13])
+        p['skin'], p['hair'], p['iris'] = skin, hair.clamp(0, 1), iris.clamp(0, 1)
+        lip_tint = torch.stack([0.92 + 0 * tone, 0.66 + 0.1 * U[:, 13], 0.68 + 0.08 * U[:, 13],
+                                0.93 + 0 * tone], 1)
+        p['lips'] = skin * lip_tint
+        p['brow'] = hair * torch.tensor([0.75, 0.75, 0.75, 0.85], dtype=torch.float64, device=dev)
+        # Hair.
+        p['hvol'] = rng(14, 0.02, 0.15)
+        p['hairline'] = torch.where(U[:, 15] < 0.06, -0.85 + 0 * tone, rng(16, -0.60, -0.36))
+        p['hcurve'], p['hpart'] = rng(17, 0.0, 0.7), rng(18, -0.12, 0.12)
+        p['hlong'] = (U[:, 19] < 0.4).double()
+        # Eyes.
+        p['ex'], p['ey'], p['ew'] = rng(20, 0.21, 0.29), rng(21, -0.10, 0.0), rng(22, 0.085, 0.115)
+        p['eh_up'], p['eh_lo'] = rng(23, 0.030, 0.048), rng(24, 0.020, 0.032)
+        p['tilt'], p['iris_r'] = rng(25, -0.12, 0.18), rng(26, 0.40, 0.50)
+        # Brows.
+        p['brow_gap'], p['brow_th'] = rng(27, 0.095, 0.15), rng(28, 0.016, 0.038)
+        p['brow_arch'], p['brow_w'] = rng(29, 0.0, 0.035), rng(30, 0.11, 0.155)
+        # Nose and mouth.
+        p['ny'], p['nw'] = rng(31, 0.16, 0.25), rng(32, 0.05, 0.075)
+        p['my'] = p['ny'] + rng(33, 0.14, 0.20)
+        p['mw'], p['ulh'], p['llh'] = rng(34, 0.15, 0.21), rng(35, 0.03, 0.055), rng(36, 0.04, 0.075)
+        p['bow'] = rng(37, 0.1, 0.5)
+        p['ear'] = rng(38, 0.9, 1.15)
+        p['tex_idx'] = (U[:, 39] * self.TEXTURE_BANK).long().clamp(max=self.TEXTURE_BANK - 1)
+        p['tex_amp'] = rng(40, 0.02, 0.07)
+        p['blush'], p['fold'] = rng(41, 0.0, 0.12), rng(42, 0.05, 0.35)
+        # Resting face (identity-specific expression-like offsets).
+        rb = cfg['resting_bias']
+        p['rest_corner'] = rb * 0.014 * Nid[:, 0]           # + = down-turned mouth
+        p['rest_brow'] = rb * 0.014 * Nid[:, 1]             # + = raised brows
+        p['rest_knit'] = rb * 0.010 * Nid[:, 2]             # + = inner ends lowered (stern)
+        p['rest_lid'] = rb * 0.12 * Nid[:, 3]               # relative lid aperture
+
+        # Expression: action units.
+        Ue = hashing.uniform(s_key, 2 * NUM_AUS + 4, _STREAM_EXPR)
+        Ne = hashing.normal(s_key, 2 * NUM_AUS, _STREAM_EXPR + 100)
+        lo, hi = cfg['intensity']
+        neutral = expression_ids == 0
+        intensity = torch.where(neutral, torch.zeros_like(Ue[:, 0]), lo + (hi - lo) * Ue[:, 0])
+        proto = _PROTO.to(dev)[expression_ids]
+        keep = (Ue[:, 1:1 + NUM_AUS] >= cfg['au_drop']).double()
+        # Never drop every AU of a prototype: keep the strongest one.
+        strongest = torch.nn.functional.one_hot(proto.abs().argmax(1), NUM_AUS).double()
+        keep = torch.maximum(keep, strongest)
+        au = proto * intensity[:, None] * keep * (1 + cfg['au_jitter'] * Ne[:, :NUM_AUS])
+        au = au + cfg['idiosyncratic'] * Ne[:, NUM_AUS:].abs() * (proto == 0)
+        p['au'] = au.clamp(-0.5, 1.0)
+        p['side'] = torch.where(Ue[:, -1] < 0.5, -1.0, 1.0).double()   # contempt side
+        p['gaze'] = (Ue[:, -3:-1] - 0.5) * 0.6
+        p['intensity'] = intensity
+
+        # Pose, light, capture.
+        Up = hashing.uniform(s_key, 6, _STREAM_POSE)
+        Ul = hashing.uniform(s_key, 12, _STREAM_LIGHT)
+        rad = math.pi / 180
+        p['yaw'] = (2 * Up[:, 0] - 1) * cfg['yaw'] * rad
+        p['pitch'] = (2 * Up[:, 1] - 1) * cfg['pitch'] * rad
+        p['roll'] = (2 * Up[:, 2] - 1) * cfg['roll'] * rad
+        p['scale'] = self.ZOOM * (1 + (2 * Up[:, 3] - 1) * cfg['scale'])
+        p['tx'], p['ty'] = (2 * Up[:, 4] - 1) * cfg['shift'], (2 * Up[:, 5] - 1) * cfg['shift']
+        az = (2 * Ul[:, 0] - 1) * cfg['light_azimuth'] * rad
+        el = (Ul[:, 1] - 0.3) * 50 * rad
+        p['light'] = torch.stack([torch.sin(az) * torch.cos(el), -torch.sin(el), torch.cos(az) * torch.cos(el)], 1)
+        a0, a1 = cfg['ambient']
+        p['ambient'] = a0 + (a1 - a0) * Ul[:, 2]
+        ct = (2 * Ul[:, 3] - 1) * cfg['color_temp']
+        gain = 1 + (2 * Ul[:, 4] - 1) * cfg['exposure']
+        p['wb'] = torch.stack([1 + ct, 1 + 0.1 * ct, 1 - ct], 1) * gain[:, None]
+        p['nir_gain'] = 1 + (2 * Ul[:, 5] - 1) * 0.25 * cfg['exposure']
+        # Background: the subject's session backdrop (identity-keyed) with a small per-shot change.
+        bg = U[:, 43:46] * 0.6 + 0.2 + (Ul[:, 6:9] - 0.5) * 0.1
+        p['bg'] = torch.cat([bg, (0.08 + 0.2 * U[:, 46] + (Ul[:, 9] - 0.5) * 0.04)[:, None]], 1).clamp(0, 1)
+        p['bg_grad'] = (2 * Ul[:, 10] - 1) * 0.15
+        p['noise_sigma'] = torch.full_like(intensity, cfg['noise'])
+        p['noise_idx'] = (Ul[:, 11] * self.NOISE_BANK).long().clamp(max=self.NOISE_BANK - 1)
+
+        if frontal_neutral:
+            zero = torch.zeros_like(intensity)
+            for key in ('yaw', 'pitch', 'roll', 'tx', 'ty', 'bg_grad', 'noise_sigma', 'intensity'):
+                p[key] = zero.clone()
+            p['scale'] = zero + self.ZOOM
+            p['au'] = torch.zeros_like(p['au'])
+            p['gaze'] = torch.zeros_like(p['gaze'])
+            p['light'] = torch.tensor([0.0, -0.34, 0.94], dtype=torch.float64, device=dev).expand(n, 3)
+            p['ambient'] = zero + 0.45
+            p['wb'] = torch.ones(n, 3, dtype=torch.float64, device=dev)
+            p['nir_gain'] = zero + 1
+            p['bg'] = torch.tensor([0.5, 0.5, 0.5, 0.15], dtype=torch.float64, device=dev).expand(n, 4)
+        return p
+
+    # ------------------------------------------------------------------ geometry (float64)
+    def _geometry(self, p: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """Expression-deformed feature geometry in the canonical frame (float64 ``[N]`` tensors)."""
+        a = {name: p['au'][:, i] for name, i in AU.items()}
+        g = {}
+        syaw, spitch = torch.sin(p['yaw']), torch.sin(p['pitch'])
+        jaw = a['jaw_drop'].clamp(min=0)
+        g['fw'] = p['fw'] * (1 - 0.04 * jaw)
+        g['fh'] = p['fh'] + 0.05 * jaw
+        g['fcy'] = p['fcy'] + 0.05 * jaw
+        g['taper'] = p['taper']
+        # Eyes (shared by both sides; tilt mirrors).
+        widen, tight, cheek = a['upper_lid_raise'], a['lid_tighten'], a['cheek_raise'].clamp(min=0)
+        aperture = (1 + p['rest_lid']).clamp(min=0.5)
+        g['ex'], g['ey'], g['ew'], g['tilt'] = p['ex'], p['ey'] - 0.008 * cheek, p['ew'], p['tilt']
+        g['hu'] = p['eh_up'] * aperture * (1 + 0.9 * widen - 0.35 * tight - 0.2 * cheek).clamp(min=0.15)
+        g['hl'] = p['eh_lo'] * aperture * (1 + 0.25 * widen - 0.55 * tight - 0.6 * cheek).clamp(min=0.1)
+        g['iris_r'] = p['iris_r'] * p['ew']
+        g['pupil_r'] = g['iris_r'] * (0.38 + 0.08 * widen.clamp(min=0))
+        g['gx'] = p['gaze'][:, 0] * p['ew'] * 0.35
+        g['gy'] = p['gaze'][:, 1] * p['eh_lo'] * 0.5
+        # Brows: centre line cb(τ) = by - arch(1-τ²) - inner·(1+τ)/2 - outer·(1-τ)/2 (τ=+1 inner end).
+        lower = a['brow_lower']
+        g['by'] = p['ey'] - p['brow_gap'] - p['rest_brow'] + 0.022 * lower - 0.012 * widen.clamp(min=0)
+        g['bx'] = p['ex'] - 0.02 * lower.clamp(min=0) + 0.005 * a['inner_brow_raise']
+        g['bw'], g['bth'], g['barch'] = p['brow_w'], p['brow_th'], p['brow_arch']
+        g['b_inner'] = 0.045 * a['inner_brow_raise'] - 0.03 * lower - p['rest_knit']
+        g['b_outer'] = 0.05 * a['outer_brow_raise'] + 0.006 * lower
+        # Nose: canonical x follows depth under yaw (protrudes ~0.13), y under pitch.
+        g['nx'] = 0.13 * syaw
+        g['ny'] = p['ny'] + 0.10 * spitch - 0.01 * a['nose_wrinkle']
+        g['nw'] = p['nw'] * (1 + 0.18 * a['nose_wrinkle'] + 0.1 * a['upper_lip_raise'])
+        g['ntop'] = p['ey'] + 0.02 + 0.06 * spitch
+        # Mouth: corners dL (image-left, t=-1) and dR (t=+1), + = down.
+        uni = a['unilateral_pull']
+        corner = (p['rest_corner'] + 0.05 * a['lip_corner_depress'] - 0.055 * a['lip_corner_pull']
+                  - 0.01 * a['lip_stretch'])
+        g['dL'] = corner - 0.05 * uni * (p['side'] < 0)
+        g['dR'] = corner - 0.05 * uni * (p['side'] > 0)
+        g['mx'] = 0.06 * syaw
+        g['my'] = p['my'] + 0.04 * spitch - 0.012 * a['upper_lip_raise'] + 0.04 * jaw
+        g['mw'] = p['mw'] * (1 + 0.2 * a['lip_corner_pull'] + 0.25 * a['lip_stretch'] - 0.1 * a['lip_press']
+                             + 0.06 * uni - 0.08 * jaw)
+        g['gu'] = (0.012 * jaw + 0.035 * a['upper_lip_raise'].clamp(min=0)
+                   + 0.012 * a['lip_corner_pull'].clamp(min=0) * jaw.clamp(max=0.3) / 0.3)
+        g['gl'] = 0.13 * jaw + 0.01 * a['lip_stretch'].clamp(min=0) * (jaw > 0.1)
+        press = a['lip_press'].clamp(min=0)
+        g['ulh'] = p['ulh'] * (1 - 0.6 * press - 0.25 * a['lip_corner_pull'] - 0.3 * a['lip_stretch']).clamp(min=0.2)
+        g['llh'] = p['llh'] * (1 - 0.55 * press - 0.2 * a['lip_stretch'] + 0.2 * a['chin_raise']).clamp(min=0.2)
+        g['bow'] = p['bow']
+        g['chin_raise'] = a['chin_raise']
+        # Fold and wrinkle strengths (darkening amounts).
+        g['fold'] = (p['fold'] + 0.5 * a['lip_corner_pull'].clamp(min=0) + 0.3 * cheek
+                     + 0.35 * a['upper_lip_raise'].clamp(min=0) + 0.3 * a['nose_wrinkle'].clamp(min=0)).clamp(0, 1)
+        g['fold_uni'] = 0.5 * uni.clamp(min=0)
+        g['glabella'] = (0.5 * lower).clamp(0, 0.6)
+        g['forehead'] = (0.22 * (a['inner_brow_raise'] + a['outer_brow_raise'])).clamp(0, 0.45)
+        g['nose_wr'] = (0.5 * a['nose_wrinkle']).clamp(0, 0.5)
+        g['cheek'] = cheek
+        return g
+
+    # ------------------------------------------------------------------ pose maps
+    def _forward(self, p: Dict[str, Tensor], uv: Tensor) -> Tensor:
+        """Canonical points [N, K, 2] (float64) → pixel coordinates [N, K, 2] (x, y)."""
+        R, Rp = self.YAW_RADIUS, self.PITCH_RADIUS
+        u, v = uv[..., 0], uv[..., 1]
+        yaw, pitch = p['yaw'][:, None], p['pitch'][:, None]
+        x1 = u * torch.cos(yaw) + (torch.sqrt((R * R - u * u).clamp(min=0)) - R) * torch.sin(yaw)
+        y1 = v * torch.cos(pitch) + (torch.sqrt((Rp * Rp - v * v).clamp(min=0)) - Rp) * torch.sin(pitch)
+        roll, s = p['roll'][:, None], p['scale'][:, None]
+        X = s * (torch.cos(roll) * x1 - torch.sin(roll) * y1) + p['tx'][:, None]
+        Y = s * (torch.sin(roll) * x1 + torch.cos(roll) * y1) + p['ty'][:, None]
+        size = self.image_size
+        return torch.stack([(X + 1) * (size / 2) - 0.5, (Y + 1) * (size / 2) - 0.5], -1)
+
+    def _fields(self, p: Dict[str, Tensor]):
+        """Canonical coordinates of every pixel: u, v float32 [N, H, W] (exact inverse of :meth:`_forward`).
+
+        Pixels beside the rotated yaw cylinder (the head's silhouette) get u = 10, outside every shape; rows
+        beyond the (large) pitch cylinder keep the value at its rim.
+        """
+        R, Rp = self.YAW_RADIUS, self.PITCH_RADIUS
+        f32 = lambda t: t.to(torch.float32).view(-1, 1, 1)  # noqa: E731
+        c, sn, s = torch.cos(p['roll']), torch.sin(p['roll']), p['scale']
+        tx, ty = p['tx'], p['ty']
+        sy, cy = torch.sin(p['yaw']), torch.cos(p['yaw'])
+        sp, cp = torch.sin(p['pitch']), torch.cos(p['pitch'])
+        # x' = (cosρ (X - tx) + sinρ (Y - ty)) / s + R sinψ, as (a X) + (b Y + c).
+        xa, xb, xc = c / s, sn / s, -(c * tx + sn * ty) / s + R * sy
+        ya, yb, yc = -sn / s, c / s, (sn * tx - c * ty) / s + Rp * sp
+        X, Y = self._X, self._Y
+        xp = torch.mul(X, f32(xa)) + torch.mul(Y, f32(xb)).add_(f32(xc))
+        yp = torch.mul(X, f32(ya)) + torch.mul(Y, f32(yb)).add_(f32(yc))
+        out = []
+        for q, rad, cs, sn_, mask in ((xp, R, cy, sy, True), (yp, Rp, cp, sp, False)):
+            w = torch.mul(q, q).neg_().add_(rad * rad)
+            valid = w > 0
+            root = w.clamp_(min=0).sqrt_().mul_(f32(sn_))
+            val = torch.mul(q, f32(cs)).sub_(root)
+            out.append(val.masked_fill_(~valid, 10.0) if mask else val)
+        return out[0], out[1]
+
+    def _band(self, p, boxes: Tensor, margin_px: float = 3.0):
+        """Union over the batch of canonical boxes [N, 4] (u0, v0, u1, v1) → pixel slices (rows, cols)."""
+        u0, v0, u1, v1 = boxes.unbind(1)
+        corners = torch.stack([torch.stack([u0, v0], 1), torch.stack([u1, v0], 1), torch.stack([u0, v1], 1),
+                               torch.stack([u1, v1], 1)], 1)
+        xy = self._forward(p, corners)
+        size = self.image_size
+        lo = (xy.amin(dim=(0, 1)) - margin_px).floor().clamp(0, size)
+        hi = (xy.amax(dim=(0, 1)) + margin_px).ceil().clamp(0, size)
+        lo, hi = lo.tolist(), hi.tolist()
+        return slice(int(lo[1]), int(max(hi[1], lo[1]))), slice(int(lo[0]), int(max(hi[0], lo[0])))
+
+    # ------------------------------------------------------------------ landmarks (float64)
+    def _landmarks(self, p, g) -> Tensor:
+        """iBUG-68 landmarks [N, 68, 2] (float64 pixels) from the geometry the rasteriser draws."""
+        dev, dt = self.device, torch.float64
+        pts = []
+        # Jaw 0–16 on the face boundary, from image-left (eye level) round the chin to image-right.
+        phi = torch.linspace(math.pi + 0.2, -0.2, 17, dtype=dt, device=dev)[None]
+        vj = g['fcy'][:, None] + g['fh'][:, None] * torch.sin(phi)
+        rel = ((vj - g['fcy'][:, None]) / g['fh'][:, None]).clamp(min=0)
+        aj = g['fw'][:, None] * (1 - g['taper'][:, None] * rel * rel)
+        pts.append(torch.stack([aj * torch.cos(phi), vj], -1))
+        # Brows 17–21 (right brow, image-left, outer → inner), 22–26 (left brow, inner → outer).
+        tb = torch.tensor([-0.95, -0.5, 0.0, 0.5, 0.95], dtype=dt, device=dev)[None]
+        for side in (-1.0, 1.0):
+            bcx = side * g['bx'][:, None]
+            tau = -tb * side
+            cb = self._brow_centre(g, tau)
+            pts.append(torch.stack([bcx + tb * g['bw'][:, None], cb - 0.3 * self._brow_th(g, tau)], -1))
+        # Nose 27–30 bridge (top → tip), 31–35 nostril base (left → right).
+        nb = torch.linspace(0, 1, 4, dtype=dt, device=dev)[None]
+        ntop, ny, nx = g['ntop'][:, None], g['ny'][:, None], g['nx'][:, None]
+        pts.append(torch.stack([nx * (0.4 + 0.6 * nb), ntop + (ny - ntop) * nb], -1))
+        tn = torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0], dtype=dt, device=dev)[None]
+        nw = g['nw'][:, None]
+        pts.append(torch.stack([nx + tn * nw * 0.9, ny + 0.035 - 0.012 * tn.abs() + 0 * nw], -1))
+        # Eyes 36–41 (right eye, image-left: outer corner first), 42–47 (left eye: inner corner first).
+        te = torch.tensor([-1.0, -1 / 3, 1 / 3, 1.0, 1 / 3, -1 / 3], dtype=dt, device=dev)[None]
+        upper = torch.tensor([0, 1, 1, 0, 0, 0], dtype=torch.bool, device=dev)[None]
+        for side in (-1.0, 1.0):
+            ecx = side * g['ex'][:, None]
+            c = g['ey'][:, None] - side * g['tilt'][:, None] * g['ew'][:, None] * te
+            base = 1 - te * te
+            y = torch.where(upper, c - g['hu'][:, None] * base, c + g['hl'][:, None] * base)
+            t = te if side < 0 else torch.tensor([-1.0, -1 / 3, 1 / 3, 1.0, 1 / 3, -1 / 3], dtype=dt,
+                                                 device=dev)[None]
+            pts.append(torch.stack([ecx + t * g['ew'][:, None], y], -1))
+        # Mouth 48–59 outer (left corner, upper lip →, right corner, lower lip ←), 60–67 inner.
+        tu = torch.tensor([-1.0, -0.7, -0.35, 0.0, 0.35, 0.7, 1.0, 0.7, 0.35, 0.0, -0.35, -0.7],
+                          dtype=dt, device=dev)[None]
+        top = torch.tensor([1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], dtype=torch.bool, device=dev)[None]
+        mc = self._mouth_curves(g, tu)
+        pts.append(torch.stack([g['mx'][:, None] + tu * g['mw'][:, None],
+                                torch.where(top, mc['outer_top'], mc['outer_bottom'])], -1))
+        ti = torch.tensor([-0.92, -0.4, 0.0, 0.4, 0.92, 0.4, 0.0, -0.4], dtype=dt, device=dev)[None]
+        kind = torch.tensor([0, 1, 1, 1, 0, 2, 2, 2], device=dev)[None]
+        mc = self._mouth_curves(g, ti)
+        yi = torch.where(kind == 1, mc['inner_top'], torch.where(kind == 2, mc['inner_bottom'],
+                                                                 0.5 * (mc['inner_top'] + mc['inner_bottom'])))
+        pts.append(torch.stack([g['mx'][:, None] + ti * g['mw'][:, None], yi], -1))
+        return self._forward(p, torch.cat(pts, 1))
+
+    # shared curve definitions (used by the rasteriser and the landmarks) -------------------------
+    @staticmethod
+    def _brow_centre(g, tau):
+        by, arch = g['by'], g['barch']
+        inner, outer = g['b_inner'], g['b_outer']
+        if tau.dim() == 2:
+            by, arch, inner, outer = by[:, None], arch[:, None], inner[:, None], outer[:, None]
+        return by - arch * (1 - tau * tau) - inner * (1 + tau) * 0.5 - outer * (1 - tau) * 0.5
+
+    @staticmethod
+    def _brow_th(g, tau):
+        th = g['bth'][:, None] if tau.dim() == 2 else g['bth']
+        return th * (0.55 + 0.45 * (1 + tau) * 0.5)
+
+    @staticmethod
+    def _mouth_curves(g, t):
+        """Lip curves at normalised mouth abscissa t ([N, K] float64 or [N, h, w] float32)."""
+        def col(name):
+            x = g[name]
+            return x[:, None] if t.dim() == 2 else x
+
+        t2 = t * t
+        e = (1 - t2).clamp(min=0).sqrt()
+        dl, dr = col('dL'), col('dR')
+        c = col('my') + (dl + dr) * 0.5 * t2 + (dr - dl) * 0.5 * t2 * t
+        bow = (1 - t2 * 16).clamp(min=0) * col('bow')
+        gu, gl = col('gu') * e, col('gl') * e
+        inner_top, inner_bottom = c - gu, c + gl
+        return dict(centre=c, e=e, inner_top=inner_top, inner_bottom=inner_bottom,
+                    outer_top=inner_top - col('ulh') * (e - 0.35 * bow),
+                    outer_bottom=inner_bottom + col('llh') * e)
+
+    # ------------------------------------------------------------------ rasterisation (float32)
+    def _rasterise(self, p: Dict[str, Tensor], g: Dict[str, Tensor]):
+        """Draw the batch in chunks of :attr:`chunk_size`. Returns vis uint8 [N, H, W, 3] RGB, nir uint8 [N, H, W]."""
+        n, size, dev = p['fw'].shape[0], self.image_size, self.device
+        vis = torch.empty(n, size, size, 3, dtype=torch.uint8, device=dev)
+        nir = torch.empty(n, size, size, dtype=torch.uint8, device=dev)
+        for start in range(0, n, self.chunk_size):
+            sl = slice(start, min(n, start + self.chunk_size))
+            pc = {k: v[sl] for k, v in p.items()}
+            gc = {k: v[sl] for k, v in g.items()}
+            vis[sl], nir[sl] = self._rasterise_chunk(pc, gc)
+        return vis, nir
+
+    def _rasterise_chunk(self, p: Dict[str, Tensor], g: Dict[str, Tensor]):
+        n, size, dev = p['fw'].shape[0], self.image_size, self.device
+        f32 = torch.float32
+
+        def s1(t):  # per-sample scalar → [N, 1, 1] float32
+            return t.to(f32).view(-1, 1, 1)
+
+        def c4(t):  # per-sample colour (display space) → linear [N, 4, 1, 1] float32
+            t = t.expand(n, 4) if t.dim() == 1 or t.shape[0] == 1 else t
+            return (t * t).to(f32).view(n, 4, 1, 1)
+
+        G = {k: s1(v) for k, v in g.items()}
+        ipw = s1(size * p['scale'] / 2.0)            # 1 / (one pixel in canonical units)
+        u, v = self._fields(p)
+
+        # Full-image shapes: face oval with a jaw taper, hair volume, neck.
+        fw, fh, fcy = G['fw'], G['fh'], G['fcy']
+        vn = torch.sub(v, fcy).mul_(1.0 / fh)                       # (v - fcy) / fh
+        half_w = vn.clamp(min=0)
+        half_w.mul_(half_w).mul_(G['taper'] * fw).neg_().add_(fw)    # fw (1 - taper rel²)
+        q = torch.div(u, half_w)
+        q.mul_(q).add_(half_w.copy_(vn).mul_(vn))
+        a_face = _ramp_(q.neg_().add_(1.0).mul_(0.5 * fw * ipw))
+
+        hcy = s1(p['fcy'] - 0.06)
+        ha, hb = s1(p['fw'] + p['hvol']), s1(0.92 * p['fh'] + 0.8 * p['hvol'])
+        qh = torch.div(u, ha)
+        tmp = torch.sub(v, hcy).div_(hb)
+        qh.mul_(qh).add_(tmp.mul_(tmp))
+        a_hair = _ramp_(qh.neg_().add_(1.0).mul_(0.5 * ha * ipw))
+        hcut = s1(torch.where(p['hlong'] > 0, p['fcy'] + 1.2 * p['fh'], p['ey'] + 0.14))
+        a_hair.mul_(_ramp_(torch.sub(hcut, v, out=tmp).mul_(ipw * 0.3)))
+
+        a_neck = _ramp_(torch.abs(u).neg_().add_(s1(0.6 * p['fw'])).mul_(ipw))
+        a_neck.mul_(_ramp_(torch.sub(v, fcy, out=tmp).mul_(ipw)))
+        cover = torch.maximum(a_face, a_hair)
+        cover = torch.maximum(cover, a_neck, out=cover)
+
+        # Albedo, linear space [N, 4, H, W]: hair behind, ears, neck, skin, features, fringe.
+        skin = c4(p['skin'])
+        A = c4(p['hair']).expand(n, 4, size, size).contiguous()
+        cx, cyy, ea, eb = p['fw'] * 0.96, p['ey'] + 0.07, 0.055 * p['ear'], 0.11 * p['ear']
+        rows, cols = self._band(p, torch.stack([-cx - ea, cyy - eb, cx + ea, cyy + eb], 1))
+        a_ear = self._ellipse(torch.abs(u[:, rows, cols]), v[:, rows, cols], s1(cx), s1(cyy), s1(ea), s1(eb), ipw)
+        _blend_exact_(A[:, :, rows, cols], skin * 0.75, a_ear)
+        cover[:, rows, cols] = torch.maximum(cover[:, rows, cols], a_ear)
+        _blend_(A, skin * 0.65, a_neck)
+        _blend_(A, skin, a_face)
+        # Skin texture (multiplicative, weaker in NIR).
+        tex = self._texture[p['tex_idx']].mul_(a_face).mul_(s1(p['tex_amp']))
+        A[:, 3].mul_(torch.mul(tex, 0.3).add_(1.0))
+        A[:, :3].mul_(tex.add_(1.0)[:, None])
+
+        # Normal field of the head (ellipsoid) in the canonical frame; bumps add to nx, ny.
+        nx = torch.mul(u, s1(1.0 / (1.3 * p['fw'])))
+        ny = vn.mul_(s1(p['fh'] / (1.45 * p['fh'])))
+
+        self._draw_features(p, g, G, u, v, A, nx, ny, ipw)
+
+        # Fringe: hair in front of the forehead above the hairline.
+        hl, hc, hp = s1(p['hairline']), s1(p['hcurve']), s1(p['hpart'])
+        zero = 0 * p['fw']
+        rows, cols = self._band(p, torch.stack([zero - 1.5, zero - 1.6, zero + 1.5,
+                                                p['hairline'] + p['hcurve'] + p['hpart'].abs() + 0.05], 1))
+        uu, vv = u[:, rows, cols], v[:, rows, cols]
+        line = torch.mul(uu, uu).mul_(hc).add_(torch.mul(uu, hp)).add_(hl)
+        a_fr = _ramp_(line.sub_(vv).mul_(ipw * 0.7)).mul_(a_hair[:, rows, cols])
+        _blend_exact_(A[:, :, rows, cols], c4(p['hair']), a_fr)
+
+        # Shading: VIS directional light, NIR light at the camera (nearly illumination-invariant).
+        light_c, view_c = self._to_canonical(p)
+        nz = torch.mul(nx, nx)
+        nz.add_(torch.mul(ny, ny, out=tmp)).neg_().add_(1.0).clamp_(0.04, 1.0).sqrt_()
+        ndl = torch.mul(nx, s1(light_c[:, 0])).add_(torch.mul(ny, s1(light_c[:, 1]), out=tmp))
+        ndl.add_(torch.mul(nz, s1(light_c[:, 2]), out=tmp))
+        ndv = nx.mul_(s1(view_c[:, 0])).add_(ny.mul_(s1(view_c[:, 1]))).add_(nz.mul_(s1(view_c[:, 2])))
+        amb = s1(p['ambient'])
+        shade_v = ndl.clamp_(min=0).mul_(1.0 - amb).add_(amb)
+        shade_n = ndv.clamp_(min=0).mul_(0.7).add_(0.3)
+        A[:, :3].mul_(shade_v[:, None]).mul_(p['wb'].to(f32).view(n, 3, 1, 1))
+        A[:, 3].mul_(shade_n).mul_(s1(p['nir_gain']))
+
+        # Background (vertical gradient), coverage, camera curve, sensor noise, quantisation.
+        bg = c4(p['bg']) * (self._Y.view(1, 1, size, 1) * s1(p['bg_grad']).view(n, 1, 1, 1) + 1.0)
+        A.sub_(bg).mul_(cover[:, None]).add_(bg)
+        A.clamp_(0.0, 1.0).sqrt_()
+        if bool((p['noise_sigma'] > 0).any()):
+            sigma = s1(p['noise_sigma'])
+            A[:, :3].add_(self._noise[p['noise_idx']].mul_(sigma)[:, None])
+            A[:, 3].add_(self._noise[(p['noise_idx'] + 1) % self.NOISE_BANK].mul_(sigma))
+        A.mul_(255.0).add_(0.5).clamp_(0.0, 255.0)
+        return A[:, :3].permute(0, 2, 3, 1).to(torch.uint8), A[:, 3].to(torch.uint8)
+
+    @staticmethod
+    def _ellipse(uu, vv, cx, cy, a, b, ipw):
+        """Soft ellipse mask [N, h, w] (first-order distance, ~1 px edge)."""
+        du, dv = torch.sub(uu, cx).div_(a), torch.sub(vv, cy).div_(b)
+        q = du.mul_(du).add_(dv.mul_(dv))
+        return _ramp_(q.neg_().add_(1.0).mul_(0.5 * torch.minimum(a, b) * ipw))
+
+    @staticmethod
+    def _bump(nx, ny, uu, vv, cx, cy, a, b, height):
+        """Add the normal tilt of a bump h = height (1 - q)² (q: ellipse) to nx, ny views, in place."""
+        du, dv = torch.sub(uu, cx).div_(a), torch.sub(vv, cy).div_(b)
+        w = torch.mul(du, du).add_(dv * dv).neg_().add_(1.0).clamp_(min=0).mul_(4.0 * height)
+        nx.add_(du.mul_(w).div_(a))
+        ny.add_(dv.mul_(w).div_(b))
+
+    def _to_canonical(self, p):
+        """Light and view directions rotated into each face's canonical frame: two float64 [N, 3]."""
+        cy, sy = torch.cos(p['yaw']), torch.sin(p['yaw'])
+        cp, sp = torch.cos(p['pitch']), torch.sin(p['pitch'])
+        cr, sr = torch.cos(p['roll']), torch.sin(p['roll'])
+        o, z = torch.ones_like(cy), torch.zeros_like(cy)
+        Ry = torch.stack([cy, z, sy, z, o, z, -sy, z, cy], 1).view(-1, 3, 3)
+        Rx = torch.stack([o, z, z, z, cp, sp, z, -sp, cp], 1).view(-1, 3, 3)
+        Rz = torch.stack([cr, -sr, z, sr, cr, z, z, z, o], 1).view(-1, 3, 3)
+        M = Rz @ Rx @ Ry                                          # canonical → camera
+        light = (M.transpose(1, 2) @ p['light'][:, :, None])[:, :, 0]
+        view = M[:, 2, :]                                         # M^T (0, 0, 1)
+        return light, view
+
+    def _draw_features(self, p, g, G, u, v, A, nx, ny, ipw):
+        """Eyes, brows, wrinkles, nose, folds, cheeks, mouth, chin into albedo ``A`` and normals, in place."""
+        n = A.shape[0]
+        f32 = torch.float32
+
+        def s1(t):
+            return t.to(f32).view(-1, 1, 1)
+
+        def c4(t):
+            t = torch.as_tensor(t, dtype=torch.float64, device=A.device)
+            t = t.expand(n, 4) if t.dim() == 1 else t
+            return (t * t).to(f32).view(n, 4, 1, 1)
+
+        def band(u0, v0, u1, v1):
+            rows, cols = self._band(p, torch.stack([u0, v0, u1, v1], 1))
+            return rows, cols, u[:, rows, cols], v[:, rows, cols], A[:, :, rows, cols]
+
+        ew, hu, hl, tilt = g['ew'], g['hu'], g['hl'], g['tilt']
+        # ---- eyes (both at once: mirrored abscissa |u|, the layout is symmetric in the canonical frame)
+        rise = tilt.abs() * ew
+        rows, cols, uu, vv, Ab = band(-g['ex'] - 1.15 * ew, g['ey'] - rise - 1.7 * hu - 0.035,
+                                      g['ex'] + 1.15 * ew, g['ey'] + rise + 1.4 * hl + 0.03)
+        um = torch.abs(uu)
+        t = torch.sub(um, G['ex']).mul_(1.0 / G['ew'])
+        base = torch.mul(t, t).neg_().add_(1.0)
+        c = torch.mul(t, -G['tilt'] * G['ew']).add_(G['ey'])
+        top = torch.mul(base, G['hu']).neg_().add_(c)
+        bot = torch.mul(base, G['hl']).add_(c)
+        a_open = _ramp_(torch.sub(vv, top).mul_(ipw)).mul_(_ramp_(torch.sub(bot, vv).mul_(ipw)))
+        _blend_exact_(Ab, c4(SCLERA), a_open)
+        du = torch.sign(uu).mul_(G['gx']).add_(G['ex']).neg_().add_(um)
+        dv = torch.sub(vv, G['ey'] + G['gy'])
+        r = torch.mul(du, du).add_(dv * dv).sqrt_()
+        a_iris = _ramp_(torch.sub(G['iris_r'], r).mul_(ipw)).mul_(a_open)
+        _blend_exact_(Ab, c4(p['iris']), a_iris)
+        _darken_(Ab, _ramp_(torch.sub(r, 0.8 * G['iris_r']).mul_(ipw * 0.5)).mul_(a_iris), 0.45)
+        _blend_exact_(Ab, c4(PUPIL), _ramp_(torch.sub(G['pupil_r'], r).mul_(ipw)).mul_(a_open))
+        gr = s1(0.18 * g['iris_r'] + 0.8 / (self.image_size * p['scale']))
+        gdu, gdv = du.add_(0.3 * G['iris_r']), dv.add_(0.3 * G['iris_r'])
+        rg = gdu.mul_(gdu).add_(gdv.mul_(gdv)).sqrt_()
+        _blend_exact_(Ab, c4([1.0, 1.0, 1.0, 1.0]), _ramp_(rg.neg_().add_(gr).mul_(ipw)).mul_(a_open).mul_(0.85))
+        ends = _ramp_(torch.mul(base, G['ew'] * 0.5).mul_(ipw).add_(0.5))
+        lash_w = 0.011
+        lash = _ramp_(torch.sub(vv, top).add_(0.4 * lash_w).abs_().neg_().add_(lash_w).mul_(ipw))
+        _blend_exact_(Ab, c4(LASH), lash.mul_(ends))
+        crease = torch.mul(base, 0.55 * G['hu'] + 0.02).neg_().add_(top)
+        a_cr = _ramp_(crease.sub_(vv).abs_().neg_().add_(0.007).mul_(ipw * 0.7)).mul_(ends)
+        _darken_(Ab, a_cr, 0.2)
+        lower = _ramp_(bot.sub_(vv).add_(0.004).abs_().neg_().add_(0.006).mul_(ipw * 0.7)).mul_(ends)
+        _darken_(Ab, lower, 0.12 + 0.25 * G['cheek'])
+
+        # ---- brows (mirrored; τ = +1 at the inner end)
+        lo_v = g['by'] - g['barch'] - torch.maximum(g['b_inner'], g['b_outer']).clamp(min=0) - g['bth'] - 0.015
+        hi_v = g['by'] + torch.maximum(-g['b_inner'], -g['b_outer']).clamp(min=0) + g['bth'] + 0.015
+        rows, cols, uu, vv, Ab = band(-g['bx'] - g['bw'] - 0.01, lo_v, g['bx'] + g['bw'] + 0.01, hi_v)
+        t = torch.abs(uu).sub_(G['bx']).mul_(1.0 / G['bw'])
+        tau = torch.neg(t)
+        cb = self._brow_centre(G, tau)
+        th = self._brow_th(G, tau)
+        a_b = _ramp_(cb.sub_(vv).abs_().neg_().add_(th).mul_(ipw))
+        a_b.mul_(_ramp_(t.mul_(t).neg_().add_(1.0).mul_(G['bw'] * 0.5 * ipw)))
+        _blend_exact_(Ab, c4(p['brow']), a_b.mul_(0.9))
+
+        # ---- forehead and glabella wrinkles (skipped when no face of the batch has them)
+        if bool((g['forehead'] > 0).any()):
+            rows, cols, uu, vv, Ab = band(-0.3 + 0 * g['by'], g['by'] - 0.22, 0.3 + 0 * g['by'], g['by'] - 0.03)
+            width = _ramp_(torch.mul(uu, uu).neg_().add_(0.26 ** 2).mul_(ipw * 2.0))
+            curve = torch.mul(uu, uu).mul_(0.18).add_(G['by'])
+            for i in range(3):
+                line = torch.sub(vv, curve).add_(0.075 + 0.045 * i).abs_().neg_().add_(0.005)
+                _darken_(Ab, _ramp_(line.mul_(ipw * 0.6)).mul_(width), G['forehead'] * 0.5)
+        if bool((g['glabella'] > 0).any()):
+            rows, cols, uu, vv, Ab = band(-0.09 + 0 * g['by'], g['by'] - 0.05, 0.09 + 0 * g['by'], g['by'] + 0.07)
+            vr = _ramp_(torch.sub(vv, G['by']).add_(0.03).mul_(ipw)).mul_(
+                _ramp_(torch.sub(vv, G['by']).neg_().add_(0.05).mul_(ipw)))
+            for side in (-1.0, 1.0):
+                xl = torch.sub(vv, G['by']).mul_(-0.25 * side).add_(0.035 * side)
+                a_g = _ramp_(xl.sub_(uu).abs_().neg_().add_(0.005).mul_(ipw * 0.7)).mul_(vr)
+                _darken_(Ab, a_g, G['glabella'] * 0.6)
+
+        # ---- nose: bumps for shading, ala creases, nostrils, wrinkles
+        nxc, nyc, nw, ntop = g['nx'], g['ny'], g['nw'], g['ntop']
+        rows, cols, uu, vv, Ab = band(nxc - 1.7 * nw, ntop - 0.01, nxc + 1.7 * nw, nyc + 0.07)
+        nxb, nyb = nx[:, rows, cols], ny[:, rows, cols]
+        self._bump(nxb, nyb, uu, vv, s1(0.7 * nxc), s1(0.5 * (ntop + nyc) + 0.02), s1(0.9 * nw),
+                   s1(0.62 * (nyc - ntop) + 0.02), 0.012)
+        self._bump(nxb, nyb, uu, vv, s1(nxc), s1(nyc - 0.01), s1(0.8 * nw), s1(0.8 * nw), 0.01)
+        for side in (-1.0, 1.0):
+            acx, acy = s1(nxc + side * 0.78 * nw), s1(nyc + 0.005)
+            aa, ab = s1(0.42 * nw), s1(0.5 * nw)
+            du, dv = torch.sub(uu, acx).div_(aa), torch.sub(vv, acy).div_(ab)
+            ring = du.mul_(du).add_(dv * dv).sqrt_().sub_(1.0).abs_().mul_(aa).neg_().add_(0.006)
+            half = _ramp_(dv.mul_(ab).add_(0.2 * ab).mul_(ipw))
+            _darken_(Ab, _ramp_(ring.mul_(ipw * 0.7)).mul_(half), 0.3)
+            nost = self._ellipse(uu, vv, s1(nxc + side * 0.52 * nw), s1(nyc + 0.03), s1(0.36 * nw),
+                                 s1(0.17 * nw + 0.004), ipw)
+            _darken_(Ab, nost, 0.75)
+        if bool((g['nose_wr'] > 0).any()):
+            for i in range(2):
+                ly = s1(ntop + (nyc - ntop) * 0.3 + 0.028 * i)
+                wr = _ramp_(torch.sub(vv, ly).abs_().neg_().add_(0.005).mul_(ipw * 0.7))
+                wr.mul_(_ramp_(torch.sub(uu, s1(0.5 * nxc)).abs_().neg_().add_(s1(0.8 * nw)).mul_(ipw)))
+                _darken_(Ab, wr, G['nose_wr'] * 0.6)
+
+        # ---- cheeks (bump, VIS blush) and nasolabial folds
+        mx, my, mw = g['mx'], g['my'], g['mw']
+        ccx, ccy = 0.3 * g['fw'] / 0.57, g['ny'] + 0.01 - 0.03 * g['cheek']
+        ca, cb_ = 0.17 + 0 * ccy, 0.14 + 0 * ccy
+        rows, cols, uu, vv, Ab = band(-ccx - ca, ccy - cb_, ccx + ca, ccy + cb_)
+        um = torch.abs(uu)
+        nxb = nx[:, rows, cols]
+        sgn = torch.where(uu < 0, -1.0, 1.0)
+        nxb.mul_(sgn)                      # bump on the mirrored abscissa: flip nx, add, flip back
+        self._bump(nxb, ny[:, rows, cols], um, vv, s1(ccx), s1(ccy), s1(ca), s1(cb_),
+                   s1(0.006 + 0.012 * g['cheek']))
+        nxb.mul_(sgn)
+        du, dv = torch.sub(um, s1(ccx)).div_(s1(ca)), torch.sub(vv, s1(ccy)).div_(s1(cb_))
+        w = du.mul_(du).add_(dv.mul_(dv)).neg_().add_(1.0).clamp_(min=0)
+        blush = w.mul_(s1(p['blush'] + 0.08 * g['cheek']))
+        Ab[:, 1:3].mul_(blush.neg().add_(1.0)[:, None])
+        for side in (-1.0, 1.0):
+            # fold from the nose wing to beyond the mouth corner
+            x0, y0 = nxc + side * 1.25 * nw, g['ny'] + 0.005
+            x1, y1 = mx + side * (mw + 0.035), my + 0.06
+            rows, cols, uu, vv, Ab = band(torch.minimum(x0, x1) - 0.05, y0, torch.maximum(x0, x1) + 0.05, y1)
+            frac = torch.sub(vv, s1(y0)).mul_(s1(1.0 / (y1 - y0)))
+            uf = torch.mul(frac, s1(x1 - x0)).add_(s1(x0)).add_(frac * (1 - frac) * (0.04 * side))
+            a_f = _ramp_(uf.sub_(uu).abs_().neg_().add_(0.007).mul_(ipw * 0.6))
+            a_f.mul_(_ramp_(frac.mul_(frac.neg().add_(1.0)).mul_(s1(y1 - y0)).mul_(ipw)))
+            strength = g['fold'] + g['fold_uni'] * ((p['side'] * side) > 0)
+            _darken_(Ab, a_f, s1(0.35 * strength))
+
+        # ---- mouth: lips, interior, teeth, lip and chin bumps
+        dmin = torch.minimum(g['dL'], g['dR']).clamp(max=0)
+        dmax = torch.maximum(g['dL'], g['dR']).clamp(min=0)
+        # (the box also holds the lip bump: centre my + gl/2, half-height 0.07 + gl/2)
+        rows, cols, uu, vv, Ab = band(mx - mw - 0.03,
+                                      torch.minimum(my + dmin - g['gu'] - g['ulh'] - 0.03, my - 0.075),
+                                      mx + mw + 0.03,
+                                      torch.maximum(my + dmax + g['gl'] + g['llh'] + 0.03, my + g['gl'] + 0.075))
+        t = torch.sub(uu, s1(mx)).mul_(s1(1.0 / mw))
+        mc = self._mouth_curves(G, t)
+        lim = _ramp_(torch.mul(t, t).neg_().add_(1.0).mul_(G['mw'] * 0.5 * ipw))
+        z_ot = torch.sub(vv, mc['outer_top']).mul_(ipw)
+        z_it = torch.sub(vv, mc['inner_top']).mul_(ipw)
+        z_ib = torch.sub(mc['inner_bottom'], vv).mul_(ipw)
+        z_ob = torch.sub(mc['outer_bottom'], vv).mul_(ipw)
+        a_lips = _ramp_(z_ot).mul_(_ramp_(z_it.neg())).add_(_ramp_(z_ib.neg()).mul_(_ramp_(z_ob))).mul_(lim)
+        a_open = _ramp_(z_it).mul_(_ramp_(z_ib)).mul_(lim)
+        _blend_exact_(Ab, c4(p['lips']), a_lips)
+        _blend_exact_(Ab, c4(MOUTH_INSIDE), a_open)
+        if bool((g['gu'] + g['gl'] > 0.004).any()):
+            teeth_h = s1((0.7 * (g['gu'] + g['gl'])).clamp(max=0.03))
+            teeth = _ramp_(torch.mul(mc['e'], teeth_h).add_(mc['inner_top']).sub_(vv).mul_(ipw)).mul_(a_open)
+            teeth.add_(_ramp_(torch.mul(mc['e'], -0.018).add_(mc['inner_bottom']).neg_().add_(vv).mul_(ipw))
+                       .mul_(a_open).mul_(s1((g['gl'] > 0.06).double())))
+            open_enough = s1((g['gu'] + g['gl'] > 0.004).double())      # per face: skipping is exact
+            _blend_exact_(Ab, c4(TEETH), teeth.clamp_(max=1.0).mul_(open_enough * 0.95))
+        self._bump(nx[:, rows, cols], ny[:, rows, cols], uu, vv, s1(mx), s1(my + 0.5 * g['gl']),
+                   s1(1.05 * mw), s1(0.07 + 0.5 * g['gl']), 0.006)
+        chin_y = g['fcy'] + 0.8 * g['fh']
+        rows, cols, uu, vv, Ab = band(mx * 0.6 - 0.16, chin_y - 0.1, mx * 0.6 + 0.16, chin_y + 0.1)
+        self._bump(nx[:, rows, cols], ny[:, rows, cols], uu, vv, s1(0.6 * mx), s1(chin_y), s1(0.15 + 0 * mx),
+                   s1(0.09 + 0 * mx), s1(0.006 + 0.008 * g['chin_raise'].clamp(min=0)))
+
+
+def noisy_labels(labels: Tensor, seed: int, sample_keys: Tensor, rate: float, num_classes: int) -> Tensor:
+    """Annotator-like label noise, deterministic per sample.
+
+    A fraction ``rate`` of samples (chosen by a hash of their key, not by an RNG stream) gets a label drawn
+    uniformly from the *other* classes.
+
+    Args:
+        labels (LongTensor[N]): clean labels in ``[0, num_classes)``.
+        seed (int): dataset seed.
+        sample_keys (LongTensor[N]): per-sample integer keys (e.g. the row index in the dataset's full list).
+        rate (float): flip probability in ``[0, 1)``.
+        num_classes (int): number of classes.
+
+    Returns:
+        LongTensor[N]: noisy labels.
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f'label_noise must be in [0, 1), got {rate!r}.')
+    if rate == 0 or num_classes < 2:
+        return labels.clone()
+    u = hashing.uniform(hashing.combine(seed, 0x1AB, sample_keys), 2, _STREAM_LABEL)
+    flip = u[:, 0] < rate
+    shift = 1 + (u[:, 1] * (num_classes - 1)).long().clamp(max=num_classes - 2)
+    return torch.where(flip, (labels + shift) % num_classes, labels)
