@@ -1,0 +1,3 @@
+from .fer_metric import FERMetric, confusion_matrix, metrics_from_confusion
+
+__all__ = ['FERMetric', 'confusion_matrix', 'metrics_from_confusion']

@@ -1,0 +1,3 @@
+from .linear_head import LinearClsHead, stack_targets
+
+__all__ = ['LinearClsHead', 'stack_targets']

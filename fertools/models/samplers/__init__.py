@@ -1,0 +1,3 @@
+from .vector_ddpm import VectorDDPMSampler
+
+__all__ = ['VectorDDPMSampler']

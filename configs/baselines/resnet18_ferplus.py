@@ -1,0 +1,19 @@
+# ResNet-18 baseline on FERPlus (8 classes, majority vote).
+# Random init by default; FER papers start from ImageNet (or MS-Celeb-1M) weights: download once, e.g.
+# torchvision's resnet18-f37072fd.pth, and set model.backbone.pretrained to the LOCAL file
+# (`--cfg-options model.backbone.pretrained=checkpoints/resnet18-f37072fd.pth`).
+#
+#   python tools/train.py configs/baselines/resnet18_ferplus.py --cfg-options data_root=/path/to/ferplus
+_base_ = [
+    '../_base_/models/resnet18_fer.py',
+    '../_base_/datasets/ferplus.py',
+    '../_base_/schedules/sgd_cosine_40e.py',
+    '../_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['fertools.evaluation'], allow_failed_imports=False)
+
+model = dict(head=dict(num_classes=8, dropout=0.2))
+# epoch-based schedule: epoch counters in the log, a checkpoint per epoch (the last 2 kept)
+log_processor = dict(by_epoch=True)
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=2))
+custom_hooks = [dict(type='TestAfterTrainHook')]
