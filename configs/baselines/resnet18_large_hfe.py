@@ -10,7 +10,6 @@ _base_ = [
     '../_base_/schedules/adam_step_60e.py',
     '../_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['fertools.evaluation'], allow_failed_imports=False)
 
 model = dict(head=dict(num_classes=6, dropout=0.2))
 # epoch-based schedule: epoch counters in the log, a checkpoint per epoch (the last 2 kept)

@@ -10,7 +10,6 @@ _base_ = [
     '../_base_/schedules/adamw_cosine_iter.py',
     '../_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['fertools.evaluation'], allow_failed_imports=False)
 
 max_iters = 300
 model = dict(head=dict(num_classes=7))

@@ -2,5 +2,6 @@
 from .lrdif_stage_switch import LRDifStageSwitchHook
 from .nan_guard_hook import NaNGuardHook, NonFiniteLossError
 from .prediction_dump_hook import PredictionDumpHook
+from .test_after_train_hook import TestAfterTrainHook
 
-__all__ = ['LRDifStageSwitchHook', 'NaNGuardHook', 'NonFiniteLossError', 'PredictionDumpHook']
+__all__ = ['LRDifStageSwitchHook', 'NaNGuardHook', 'NonFiniteLossError', 'PredictionDumpHook', 'TestAfterTrainHook']

@@ -104,8 +104,8 @@ class LRDifStageSwitchHook(Hook):
             return
         stage = 's2' if self._past_switch(runner) else 's1'
         model.set_stage(stage)
-        runner.logger.info(f'LRDif: training starts in stage {stage} (switch at '
-                           f'{"epoch " + str(self.switch_epoch) if self.switch_epoch is not None else "iter " + str(self.switch_iter)}).')
+        where = (f'epoch {self.switch_epoch}' if self.switch_epoch is not None else f'iter {self.switch_iter}')
+        runner.logger.info(f'LRDif: training starts in stage {stage} (switch at {where}).')
 
     def before_train_epoch(self, runner) -> None:
         if self.switch_epoch is not None and runner.epoch == self.switch_epoch:

@@ -9,7 +9,7 @@ _base_ = [
 ]
 # Registers ExampleConvNet (MODELS) and TotalVariationEnergy (ENERGIES); fertools.evaluation registers
 # TestAfterTrainHook (evaluates the test split when training ends).
-custom_imports = dict(imports=['projects.example_project.example_project', 'fertools.evaluation'],
+custom_imports = dict(imports=['projects.example_project.example_project'],
                       allow_failed_imports=False)
 custom_hooks = [dict(type='TestAfterTrainHook')]
 

@@ -15,9 +15,6 @@ class TestAfterTrainHook(Hook):
     ``before_test`` / ``after_test_epoch`` hooks log the metrics as ``tools/test.py`` would; the metrics
     also go to the message hub under ``test/<name>``.
 
-    The hook is registered in ``fertools.evaluation``: a config using it lists
-    ``custom_imports = dict(imports=['fertools.evaluation'], allow_failed_imports=False)``.
-
     Args:
         keys (sequence of str): metric names printed on the summary line. Default accuracy and macro-F1.
     """
