@@ -10,6 +10,5 @@ custom_hooks = [
     dict(type='LRDifStageSwitchHook', switch_ratio=0.5),
     dict(type='TestAfterTrainHook'),
 ]
-custom_imports = dict(imports=['fertools.evaluation'], allow_failed_imports=False)
 # Each stage leaves some parameters without gradient (FPEN_S2/denoiser in S1, FPEN_S1 in S2): DDP must know.
 find_unused_parameters = True

@@ -1,7 +1,8 @@
 # LRDif model for CPU runs (SynthFace): tiny UDCformer at 64 px, a tiny open_clip (random init, frozen —
-# the documented SynthFace default; `--cfg-options model.clip_pretrained=/path/to/file` loads real weights
+# the documented SynthFace default; `--cfg-options clip_pretrained=/path/to/file` loads real weights
 # of the architecture named in model.clip.model_name), prior C = 64, T = 4, x0-parameterisation.
 # Both stages live in one model (stage='auto'); LRDifStageSwitchHook hands over from S1 to S2.
+clip_pretrained = None  # `--cfg-options clip_pretrained=/path/to/file` switches the weights
 model = dict(
     type='LRDif',
     stage='auto',
@@ -11,7 +12,7 @@ model = dict(
         type='FERDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True),
     clip=dict(type='OpenCLIPEncoder', model_name='fertools-clip-tiny', pretrained=None, require_pretrained=False,
               prompt_template='a photo of a {} face.'),
-    clip_pretrained=None,
+    clip_pretrained=clip_pretrained,
     fpen_s1=dict(type='FPEN', num_layers=3, hidden_channels=128),   # in: D_text + D_image (filled in)
     fpen_s2=dict(type='FPEN', num_layers=3, hidden_channels=256),   # in: D_image; wider first layer (eq. 15)
     denoiser=dict(type='PriorDenoiser', num_blocks=1, residual=False, final_act=True),

@@ -2,7 +2,7 @@
 # (the paper's schedule, 100 + 100 epochs):
 #
 #   python tools/train.py configs/lrdif/ferplus.py --cfg-options data_root=/path/to/ferplus \
-#       model.clip_pretrained=/path/to/ViT-B-32-openai.pt
+#       clip_pretrained=/path/to/ViT-B-32-openai.pt
 #
 # Needs (never downloaded; each missing file stops the run with an error naming it):
 # - CLIP ViT-B/32 weights for open_clip (model.clip_pretrained, default checkpoints/clip/ViT-B-32-openai.pt);

@@ -12,7 +12,6 @@ _base_ = [
     './_synthface_udc_data.py',
     '../_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['fertools.evaluation'], allow_failed_imports=False)
 
 s1_iters = 120
 s2_iters = 120

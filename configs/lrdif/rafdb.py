@@ -1,7 +1,7 @@
 # LRDif on RAF-DB basic (12,271 / 3,068), both stages in one command (the paper's schedule, 100 + 100 epochs):
 #
 #   python tools/train.py configs/lrdif/rafdb.py --cfg-options data_root=/path/to/rafdb \
-#       model.clip_pretrained=/path/to/ViT-B-32-openai.pt
+#       clip_pretrained=/path/to/ViT-B-32-openai.pt
 #
 # Needs (never downloaded; each missing file stops the run with an error naming it):
 # - CLIP ViT-B/32 weights for open_clip (model.clip_pretrained, default checkpoints/clip/ViT-B-32-openai.pt);

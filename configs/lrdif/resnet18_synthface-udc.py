@@ -4,7 +4,6 @@ _base_ = [
     './_synthface_udc_data.py',
     '../_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['fertools.evaluation'], allow_failed_imports=False)
 max_iters = 500
 model = dict(head=dict(num_classes=7))
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=3.5e-4, weight_decay=1e-4))

@@ -17,6 +17,14 @@ import torch
 
 # Pipeline keys holding an output size, in the order transforms are checked; mmcv gives (w, h).
 _SIZE_KEYS = ('crop_size', 'scale', 'size', 'img_size', 'out_size', 'output_size')
+# Only transforms that set the IMAGE size count (e.g. not LandmarkHeatmaps, whose `size` is the heatmaps').
+_GEOMETRIC_TYPE_WORDS = ('Resize', 'Crop', 'Align')
+
+
+def _sets_image_size(transform) -> bool:
+    kind = transform.get('type', '') if hasattr(transform, 'get') else ''
+    kind = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
+    return any(word in kind for word in _GEOMETRIC_TYPE_WORDS)
 
 
 def _to_hw(value) -> Optional[List[int]]:
@@ -47,8 +55,10 @@ def input_size_from_cfg(cfg) -> Optional[List[int]]:
         pipeline = dataset.get('pipeline') if dataset is not None and hasattr(dataset, 'get') else None
         size = None
         for transform in pipeline or []:
+            if not _sets_image_size(transform):
+                continue
             for size_key in _SIZE_KEYS:
-                if hasattr(transform, 'get') and transform.get(size_key) is not None:
+                if transform.get(size_key) is not None:
                     size = _to_hw(transform[size_key]) or size
                     break
         if size is not None:

@@ -10,6 +10,11 @@ nested in wrappers (``RepeatDataset``/``ClassBalancedDataset`` ``dataset=``, ``C
 rewritten onto the new one (``new/train``); a dataset with an unrelated root is left alone and logged.
 If the config had no such top-level variable, every dataset ``data_root`` is set to the new value.
 An explicit nested option (``train_dataloader.dataset.data_root=...``) always wins.
+
+Other top-level variables are undone the same way, by name: ``--cfg-options clip_pretrained=FILE`` also sets
+every nested key called ``clip_pretrained`` (e.g. ``model.clip_pretrained``) that held the variable's old
+value. Keys of another name that were filled from the variable (``end=max_iters``) are not found this way;
+set those explicitly.
 """
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -17,7 +22,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
-__all__ = ['ConfigError', 'load_config', 'merge_cfg_options', 'propagate_root', 'check_required_keys']
+__all__ = [
+    'ConfigError', 'load_config', 'merge_cfg_options', 'propagate_root', 'propagate_variable', 'check_required_keys'
+]
 
 REQUIRED_KEYS = {
     'train': ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper'),
@@ -124,13 +131,38 @@ def propagate_root(cfg: Config, old: Optional[str], new: str, skip: Sequence[str
     return changed
 
 
+def propagate_variable(cfg: Config, key: str, old, new, skip: Sequence[str] = ()) -> List[str]:
+    """Set every nested ``key`` whose value equals ``old`` (a substituted top-level variable) to ``new``."""
+    changed = []
+
+    def visit(node, where):
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for name, value in list(items):
+            path = f'{where}.{name}' if where else str(name)
+            if name == key and where and path not in skip and value == old and type(value) is type(old):
+                node[name] = new
+                changed.append(path)
+            elif isinstance(value, (dict, list)):
+                visit(value, path)
+
+    for top, value in cfg.items():
+        if top != key and isinstance(value, (dict, list)):
+            visit(value, top)
+    return changed
+
+
 def merge_cfg_options(cfg: Config, options: Optional[Dict]) -> Config:
     """Merge ``--cfg-options`` into ``cfg`` and propagate changed top-level ``*_root`` paths (see module)."""
     if not options:
         return cfg
     old_roots = {k: cfg.get(k) for k in options if _is_root_key(k) and '.' not in k}
+    old_variables = {k: cfg[k] for k in options if '.' not in k and not _is_root_key(k) and k in cfg}
     cfg.merge_from_dict(dict(options))
     explicit = [k for k in options if '.' in k]
+    for key, old in old_variables.items():
+        changed = propagate_variable(cfg, key, old, options[key], skip=explicit)
+        if changed:
+            print_log(f'--cfg-options {key}={options[key]}: updated {", ".join(changed)}', logger='current')
     for key, old in old_roots.items():
         new = options[key]
         if not isinstance(new, str) or (old is not None and not isinstance(old, str)):

@@ -53,3 +53,17 @@ def test_missing_config_and_keys_are_explained(tmp_path):
         load_config(str(tmp_path / 'resnet18_synthfac.py'))
     with pytest.raises(ConfigError, match=r'has no model, train_dataloader, train_cfg, optim_wrapper'):
         check_required_keys(Config(dict(x=1)), 'train', 'c.py')
+
+
+def test_top_level_variable_override_reaches_nested_keys_of_the_same_name(tmp_path):
+    from fertools.utils.config import merge_cfg_options
+    cfg_file = tmp_path / 'cfg.py'
+    cfg_file.write_text("clip_pretrained = None\nimage_size = 64\n"
+                        "model = dict(type='M', clip_pretrained=clip_pretrained, other=None)\n"
+                        "train_dataloader = dict(dataset=dict(image_size=image_size, size=image_size))\n")
+    cfg = Config.fromfile(str(cfg_file))
+    cfg = merge_cfg_options(cfg, {'clip_pretrained': '/w/clip.pt', 'image_size': 32})
+    assert cfg.model.clip_pretrained == '/w/clip.pt'
+    assert cfg.model.other is None  # another key holding the same old value is left alone
+    assert cfg.train_dataloader.dataset.image_size == 32
+    assert cfg.train_dataloader.dataset.size == 64  # a differently named key is not guessed
