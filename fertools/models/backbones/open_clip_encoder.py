@@ -126,12 +126,12 @@ class OpenCLIPEncoder(nn.Module):
                     f'OpenCLIPEncoder: CLIP weights file {pretrained!r} (config key `clip_pretrained`: '
                     f'model.clip_pretrained / model.clip.pretrained) does not exist. Place the open_clip '
                     f'{model_name} weights (.pt/.bin/.safetensors, e.g. the OpenAI release) there, or point the '
-                    'config at them with `--cfg-options model.clip_pretrained=/path/to/file`. fertools never '
+                    'config at them with `--cfg-options clip_pretrained=/path/to/file`. fertools never '
                     'downloads weights.')
         elif require_pretrained:
             raise FileNotFoundError(
                 f'OpenCLIPEncoder: this config requires CLIP {model_name} weights but clip_pretrained is None. '
-                'Set `clip_pretrained` (`--cfg-options model.clip_pretrained=/path/to/open_clip_weights.pt`), '
+                'Set `clip_pretrained` (`--cfg-options clip_pretrained=/path/to/open_clip_weights.pt`), '
                 'or `model.clip.require_pretrained=False` for a random, frozen encoder.')
         self.model_name = model_name
         self.pretrained = pretrained

@@ -81,7 +81,7 @@ class LRDif(BaseModel):
         clip (dict): frozen E_I/E_L, ``dict(type='OpenCLIPEncoder', model_name=..., pretrained=...)``.
             Its ``input_mean``/``input_std`` are filled from the data preprocessor's mean/std.
         clip_pretrained (str, optional): LOCAL CLIP weights file; when given it overrides
-            ``clip.pretrained`` (so ``--cfg-options model.clip_pretrained=/path/to/file`` switches to real
+            ``clip.pretrained`` (so ``--cfg-options clip_pretrained=/path/to/file`` switches to real
             weights). None keeps ``clip.pretrained``.
         fpen_s1, fpen_s2 (dict): ``dict(type='FPEN', ...)``; ``in_channels`` (text+image dim for S1, image dim
             for S2) and ``prior_dim`` are filled in.
