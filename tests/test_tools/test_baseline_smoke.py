@@ -1,10 +1,7 @@
 """Smoke test of the real parts: configs/baselines/resnet18_synthface.py trains 2 iterations through
-tools/train.py (tiny overrides) and tools/test.py evaluates its checkpoint. Skipped until the SynthFace
-dataset, FER model and metric are registered."""
+tools/train.py (tiny overrides) and tools/test.py evaluates its checkpoint."""
 import json
 import os.path as osp
-
-import pytest
 
 from fertools.utils import run_main
 from toy_plugin.helpers import REPO_ROOT
@@ -12,23 +9,13 @@ from test_train_test_tools import test_tool, train_tool
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'baselines', 'resnet18_synthface.py')
 TINY = ['train_dataloader.batch_size=4', 'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-        'train_dataloader.dataset.num_subjects=2', 'train_dataloader.dataset.samples_per_subject=4',
+        'train_dataloader.dataset.num_subjects=2', 'train_dataloader.dataset.samples_per_expression=1',
         'test_dataloader.batch_size=8', 'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
-        'test_dataloader.dataset.num_subjects=2', 'test_dataloader.dataset.samples_per_subject=4',
+        'test_dataloader.dataset.num_subjects=2', 'test_dataloader.dataset.samples_per_expression=1',
         'custom_hooks=[]', 'log_level=WARNING']
 
 
-def _parts_missing():
-    from fertools.registry import DATASETS, METRICS, MODELS
-    needed = [(DATASETS, 'SynthFaceDataset'), (MODELS, 'FERClassifier'), (METRICS, 'FERMetric')]
-    return [name for registry, name in needed if name not in registry]
-
-
-@pytest.mark.skipif(not osp.isfile(CONFIG), reason='baseline config not there yet')
 def test_resnet18_synthface_train_then_test(tmp_path):
-    missing = _parts_missing()
-    if missing:
-        pytest.skip(f'not registered yet: {", ".join(missing)}')
     work_dir = tmp_path / 'work'
     argv = [CONFIG, '--work-dir', str(work_dir), '--no-validate', '--cfg-options', 'train_cfg.max_iters=2',
             'default_hooks.checkpoint.interval=2', *TINY]
