@@ -69,6 +69,44 @@ def test_renderer_intensity_ramp_is_ordered(gen):
     assert out['landmarks'].shape == (5, 68, 2) and out['nir'].shape == (5, SIZE, SIZE)
 
 
+class _PublicOnly:
+    """A generator seen only through its public ``render`` (no parameter pipeline to reach into)."""
+
+    def __init__(self, gen):
+        self._gen = gen
+
+    def render(self, subject_ids, expression_ids, variation_ids, frontal_neutral=False, intensity_scale=None,
+               yaw_deg=None):
+        return self._gen.render(subject_ids, expression_ids, variation_ids, frontal_neutral=frontal_neutral,
+                                intensity_scale=intensity_scale, yaw_deg=yaw_deg)
+
+
+def test_renderer_uses_only_the_public_render(gen):
+    """Sequences and head turns go through ``render(intensity_scale=, yaw_deg=)``: a wrapper exposing only
+    ``render`` gives the very same pixels as the generator itself."""
+    direct, public = Renderer(gen), Renderer(_PublicOnly(gen))
+    assert public.can_scale and public.can_turn and public.intensity_kwarg == 'intensity_scale'
+    kw = dict(intensity=[0.0, 0.5, 1.0], yaw_deg=[-60.0, 0.0, 35.0])
+    a = direct.render([1, 1, 1], ['happiness'] * 3, [0, 0, 0], **kw)
+    b = public.render([1, 1, 1], ['happiness'] * 3, [0, 0, 0], **kw)
+    assert all(np.array_equal(a[k], b[k]) for k in ('vis', 'nir', 'landmarks'))
+    # the yaw is the one asked for: the nose tip sits left of the jaw centre at -60 deg, right of it at +35
+    lm = a['landmarks']
+    rel = lm[:, 30, 0] - 0.5 * (lm[:, 0, 0] + lm[:, 16, 0])
+    assert rel[0] < rel[1] < rel[2]
+
+    class RenderOnly:
+        def render(self, subject_ids, expression_ids, variation_ids, frontal_neutral=False):
+            return gen.render(subject_ids, expression_ids, variation_ids, frontal_neutral=frontal_neutral)
+
+    plain = Renderer(RenderOnly())
+    assert not plain.can_turn and not plain.can_scale
+    with pytest.raises(ValueError, match='yaw_deg'):
+        plain.render([0], ['happiness'], [0], yaw_deg=[30.0])
+    blended = plain.render([0, 0], ['happiness'] * 2, [0, 0], intensity=[0.0, 1.0])   # pixel-blend fallback
+    assert np.array_equal(blended['vis'][1], direct.render([0], ['happiness'], [0])['vis'][0])
+
+
 def test_rafdb_roundtrip(written):
     info = written('rafdb', num_subjects=4)
     root = info['data_root']

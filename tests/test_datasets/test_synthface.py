@@ -184,3 +184,46 @@ def test_intensity_scale_gives_an_onset_to_apex_sequence(gen):
     assert (gap[1:] > gap[:-1]).all() and out['intensity'][0] == 0
     # same pose: the jaw outline moves only through the jaw drop, the brows' x stay put
     assert torch.allclose(out['landmarks'][0, 17:27, 0], out['landmarks'][-1, 17:27, 0], atol=1.5)
+
+
+def test_yaw_deg_overrides_the_head_yaw(gen):
+    s, e, v = ids([1, 1, 1, 1], [1, 1, 1, 1], [2, 2, 2, 2])
+    base = gen.render(s, e, v)
+    out = gen.render(s, e, v, yaw_deg=torch.tensor([0.0, 45.0, -45.0, float('nan')]))
+    lm = out['landmarks']
+    assert torch.equal(out['vis'][3], base['vis'][3])                      # NaN keeps the sampled yaw
+    assert torch.equal(out['vis'][1], gen.render(s[:1], e[:1], v[:1], yaw_deg=torch.tensor([45.0]))['vis'][0])
+    # the nose tip moves towards the turned side, relative to the face's jaw-outline centre
+    rel = lm[:, 30, 0] - 0.5 * (lm[:, 0, 0] + lm[:, 16, 0])
+    assert rel[1] > rel[0] + 2 and rel[2] < rel[0] - 2
+    assert torch.equal(out['expression'], base['expression']) and torch.equal(out['intensity'], base['intensity'])
+    with pytest.raises(ValueError, match='yaw_deg'):
+        gen.render(s, e, v, yaw_deg=torch.zeros(3))
+
+
+def test_feature_windows_hold_every_feature(monkeypatch):
+    """Features are drawn in per-face windows; drawing them over the whole image changes no pixel."""
+    from fertools.datasets.synthface import generator as G
+    g = SynthFaceGenerator(48, seed=2, difficulty='hard')
+    s = torch.arange(24)
+    args = (s // 3, s % 8, s % 5)
+    windowed = g.render(*args)
+    monkeypatch.setattr(G.SynthFaceGenerator, '_window',
+                        lambda self, p, boxes, margin_px=3.0: G._Window(
+                            torch.zeros(len(boxes), dtype=torch.long), 48, 0, 48, 48))
+    full = g.render(*args)
+    assert torch.equal(windowed['vis'], full['vis']) and torch.equal(windowed['nir'], full['nir'])
+
+
+def test_default_intensities_are_mostly_clear_with_a_subtle_tail():
+    n = 2000
+    s = torch.arange(n)
+    args = (s, 1 + s % 6, s * 0)
+    inten = SynthFaceGenerator(32, seed=0).sample_parameters(*args)['intensity']
+    assert inten.median() > 0.55, 'mostly medium to strong'
+    assert 0.03 < (inten < 0.35).float().mean() < 0.2, 'a subtle tail remains'
+    hard = SynthFaceGenerator(32, seed=0, difficulty='hard').sample_parameters(*args)['intensity']
+    assert hard.median() < inten.median() - 0.15
+    # the rendered intensity is the sampled one
+    out = SynthFaceGenerator(32, seed=0).render(s[:4], 1 + s[:4] % 6, s[:4] * 0)
+    assert torch.allclose(out['intensity'], inten[:4].float())

@@ -18,8 +18,10 @@ How a face is made
    wrinkles, lips (four lip curves, mouth interior and teeth when the jaw drops). Edges are ~1 px linear
    ramps of a signed (vertical / radial) distance; the head's normal field (an ellipsoid plus bumps for
    nose, cheeks, chin, brow ridge, lips) is lit by a directional light (VIS) or by a light at the camera
-   (NIR, nearly illumination-invariant). Small features are evaluated only in the union of their boxes
-   over the batch (a view of the image), which makes the renderer fast.
+   (NIR, nearly illumination-invariant). Small features (ears, fringe, eyes, brows, wrinkles, nose, cheeks,
+   folds, mouth, chin) are evaluated only in a window per face around their own box (gathered from and
+   scattered back into the full planes; the window size is the chunk's largest box), which makes the
+   renderer fast.
 
 Determinism rule: the pixel stage uses only IEEE-exact arithmetic (``+ - * /``, ``sqrt``, ``min/max``,
 ``clamp``, ``abs``) on float32, so every pixel of a sample is bit-identical whatever batch it sits in (no
@@ -46,7 +48,7 @@ from .presets import (AU, DIFFICULTIES, HAIR_COLOURS, IRIS_COLOURS, LASH, MOUTH_
 __all__ = ['SynthFaceGenerator', 'noisy_labels', 'GENERATOR_VERSION']
 
 #: Bumped whenever a change alters rendered pixels (part of the dataset cache key).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 _STREAM_ID, _STREAM_EXPR, _STREAM_POSE, _STREAM_LIGHT, _STREAM_NOISE, _STREAM_LABEL = range(6)
 _PROTO = torch.tensor([[PROTOTYPES[e].get(name, 0.0) for name in AU] for e in ALL_EXPRESSIONS],
@@ -114,7 +116,8 @@ class SynthFaceGenerator:
 
     YAW_RADIUS = 1.0
     PITCH_RADIUS = 1.6
-    ZOOM = 1.1
+    ZOOM = 1.16
+    CENTRE_Y = -0.09
     NOISE_BANK = 24
     TEXTURE_BANK = 16
 
@@ -156,7 +159,8 @@ class SynthFaceGenerator:
 
     # ------------------------------------------------------------------ public API
     def render(self, subject_ids: Tensor, expression_ids: Tensor, variation_ids: Tensor,
-               frontal_neutral: bool = False, intensity_scale: Optional[Tensor] = None) -> Dict[str, Tensor]:
+               frontal_neutral: bool = False, intensity_scale: Optional[Tensor] = None,
+               yaw_deg: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Render a batch.
 
         Args:
@@ -168,6 +172,11 @@ class SynthFaceGenerator:
                 light, no noise); expression and variation ids are then ignored.
             intensity_scale (FloatTensor[N], optional): multiplies each sample's action units and intensity
                 (e.g. ``linspace(0, 1, T)`` renders an onset→apex sequence with fixed pose and light).
+            yaw_deg (FloatTensor[N], optional): head yaw in degrees that replaces the sampled yaw of each
+                sample (+ turns towards image right; e.g. KDEF's half and full profiles); a NaN entry keeps
+                that sample's sampled yaw. Applies after ``frontal_neutral`` (a turned neutral reference).
+                Everything else (identity, expression, pitch, roll, light, noise) is unchanged, and the
+                landmarks follow.
 
         Returns:
             dict: ``vis`` uint8 [N, H, W, 3] RGB, ``nir`` uint8 [N, H, W], ``landmarks`` float32 [N, 68, 2],
@@ -185,6 +194,12 @@ class SynthFaceGenerator:
                                  f'{tuple(subject_ids.shape)}, got {tuple(scale.shape)}.')
             p['au'] = p['au'] * scale[:, None]
             p['intensity'] = p['intensity'] * scale
+        if yaw_deg is not None:
+            yaw = torch.as_tensor(yaw_deg, dtype=torch.float64, device=self.device).reshape(-1)
+            if yaw.shape != subject_ids.shape:
+                raise ValueError(f'SynthFaceGenerator.render: yaw_deg must have shape '
+                                 f'{tuple(subject_ids.shape)}, got {tuple(yaw.shape)}.')
+            p['yaw'] = torch.where(torch.isnan(yaw), p['yaw'], yaw * (math.pi / 180))
         geo = self._geometry(p)
         landmarks = self._landmarks(p, geo)
         vis, nir = self._rasterise(p, geo)
@@ -236,26 +251,28 @@ class SynthFaceGenerator:
         iris_idx = (U[:, 11] * len(IRIS_COLOURS)).long().clamp(max=len(IRIS_COLOURS) - 1)
         iris = _palette(IRIS_COLOURS).to(dev)[iris_idx] * (0.85 + 0.3 * U[:, 12:13])
         p['skin'], p['hair'], p['iris'] = skin, hair.clamp(0, 1), iris.clamp(0, 1)
-        lip_tint = torch.stack([0.92 + 0 * tone, 0.66 + 0.1 * U[:, 13], 0.68 + 0.08 * U[:, 13],
+        lip_tint = torch.stack([0.86 + 0 * tone, 0.56 + 0.1 * U[:, 13], 0.6 + 0.08 * U[:, 13],
                                 0.93 + 0 * tone], 1)
         p['lips'] = skin * lip_tint
-        p['brow'] = hair * torch.tensor([0.75, 0.75, 0.75, 0.85], dtype=torch.float64, device=dev)
+        # brows: darker than the hair (fair and grey hair keep visible brows), also in NIR
+        dark = torch.tensor([0.16, 0.12, 0.09, 0.30], dtype=torch.float64, device=dev)
+        p['brow'] = 0.45 * hair + 0.55 * dark
         # Hair.
         p['hvol'] = rng(14, 0.02, 0.15)
         p['hairline'] = torch.where(U[:, 15] < 0.06, -0.85 + 0 * tone, rng(16, -0.60, -0.36))
         p['hcurve'], p['hpart'] = rng(17, 0.0, 0.7), rng(18, -0.12, 0.12)
         p['hlong'] = (U[:, 19] < 0.4).double()
         # Eyes.
-        p['ex'], p['ey'], p['ew'] = rng(20, 0.21, 0.29), rng(21, -0.10, 0.0), rng(22, 0.085, 0.115)
-        p['eh_up'], p['eh_lo'] = rng(23, 0.030, 0.048), rng(24, 0.020, 0.032)
+        p['ex'], p['ey'], p['ew'] = rng(20, 0.235, 0.295), rng(21, -0.10, -0.02), rng(22, 0.105, 0.13)
+        p['eh_up'], p['eh_lo'] = rng(23, 0.040, 0.058), rng(24, 0.026, 0.038)
         p['tilt'], p['iris_r'] = rng(25, -0.12, 0.18), rng(26, 0.40, 0.50)
         # Brows.
-        p['brow_gap'], p['brow_th'] = rng(27, 0.095, 0.15), rng(28, 0.016, 0.038)
-        p['brow_arch'], p['brow_w'] = rng(29, 0.0, 0.035), rng(30, 0.11, 0.155)
+        p['brow_gap'], p['brow_th'] = rng(27, 0.10, 0.15), rng(28, 0.022, 0.042)
+        p['brow_arch'], p['brow_w'] = rng(29, 0.0, 0.035), rng(30, 0.13, 0.165)
         # Nose and mouth.
         p['ny'], p['nw'] = rng(31, 0.16, 0.25), rng(32, 0.05, 0.075)
-        p['my'] = p['ny'] + rng(33, 0.14, 0.20)
-        p['mw'], p['ulh'], p['llh'] = rng(34, 0.15, 0.21), rng(35, 0.03, 0.055), rng(36, 0.04, 0.075)
+        p['my'] = p['ny'] + rng(33, 0.15, 0.20)
+        p['mw'], p['ulh'], p['llh'] = rng(34, 0.19, 0.245), rng(35, 0.04, 0.065), rng(36, 0.05, 0.085)
         p['bow'] = rng(37, 0.1, 0.5)
         p['ear'] = rng(38, 0.9, 1.15)
         p['tex_idx'] = (U[:, 39] * self.TEXTURE_BANK).long().clamp(max=self.TEXTURE_BANK - 1)
@@ -263,8 +280,8 @@ class SynthFaceGenerator:
         p['blush'], p['fold'] = rng(41, 0.0, 0.12), rng(42, 0.05, 0.35)
         # Resting face (identity-specific expression-like offsets).
         rb = cfg['resting_bias']
-        p['rest_corner'] = rb * 0.014 * Nid[:, 0]           # + = down-turned mouth
-        p['rest_brow'] = rb * 0.014 * Nid[:, 1]             # + = raised brows
+        p['rest_corner'] = rb * 0.016 * Nid[:, 0]           # + = down-turned mouth
+        p['rest_brow'] = rb * 0.016 * Nid[:, 1]             # + = raised brows
         p['rest_knit'] = rb * 0.010 * Nid[:, 2]             # + = inner ends lowered (stern)
         p['rest_lid'] = rb * 0.12 * Nid[:, 3]               # relative lid aperture
 
@@ -273,7 +290,9 @@ class SynthFaceGenerator:
         Ne = hashing.normal(s_key, 2 * NUM_AUS, _STREAM_EXPR + 100)
         lo, hi = cfg['intensity']
         neutral = expression_ids == 0
-        intensity = torch.where(neutral, torch.zeros_like(Ue[:, 0]), lo + (hi - lo) * Ue[:, 0])
+        # skew < 1 pushes intensities towards the strong end (a subtle tail remains).
+        drawn = lo + (hi - lo) * Ue[:, 0] ** cfg['intensity_skew']
+        intensity = torch.where(neutral, torch.zeros_like(Ue[:, 0]), drawn)
         proto = _PROTO.to(dev)[expression_ids]
         keep = (Ue[:, 1:1 + NUM_AUS] >= cfg['au_drop']).double()
         # Never drop every AU of a prototype: keep the strongest one.
@@ -294,7 +313,7 @@ class SynthFaceGenerator:
         p['pitch'] = (2 * Up[:, 1] - 1) * cfg['pitch'] * rad
         p['roll'] = (2 * Up[:, 2] - 1) * cfg['roll'] * rad
         p['scale'] = self.ZOOM * (1 + (2 * Up[:, 3] - 1) * cfg['scale'])
-        p['tx'], p['ty'] = (2 * Up[:, 4] - 1) * cfg['shift'], (2 * Up[:, 5] - 1) * cfg['shift']
+        p['tx'], p['ty'] = (2 * Up[:, 4] - 1) * cfg['shift'], self.CENTRE_Y + (2 * Up[:, 5] - 1) * cfg['shift']
         az = (2 * Ul[:, 0] - 1) * cfg['light_azimuth'] * rad
         el = (Ul[:, 1] - 0.3) * 50 * rad
         p['light'] = torch.stack([torch.sin(az) * torch.cos(el), -torch.sin(el), torch.cos(az) * torch.cos(el)], 1)
@@ -313,8 +332,9 @@ class SynthFaceGenerator:
 
         if frontal_neutral:
             zero = torch.zeros_like(intensity)
-            for key in ('yaw', 'pitch', 'roll', 'tx', 'ty', 'bg_grad', 'noise_sigma', 'intensity'):
+            for key in ('yaw', 'pitch', 'roll', 'tx', 'bg_grad', 'noise_sigma', 'intensity'):
                 p[key] = zero.clone()
+            p['ty'] = zero + self.CENTRE_Y
             p['scale'] = zero + self.ZOOM
             p['au'] = torch.zeros_like(p['au'])
             p['gaze'] = torch.zeros_like(p['gaze'])
@@ -340,19 +360,19 @@ class SynthFaceGenerator:
         widen, tight, cheek = a['upper_lid_raise'], a['lid_tighten'], a['cheek_raise'].clamp(min=0)
         aperture = (1 + p['rest_lid']).clamp(min=0.5)
         g['ex'], g['ey'], g['ew'], g['tilt'] = p['ex'], p['ey'] - 0.008 * cheek, p['ew'], p['tilt']
-        g['hu'] = p['eh_up'] * aperture * (1 + 0.9 * widen - 0.35 * tight - 0.2 * cheek).clamp(min=0.15)
-        g['hl'] = p['eh_lo'] * aperture * (1 + 0.25 * widen - 0.55 * tight - 0.6 * cheek).clamp(min=0.1)
+        g['hu'] = p['eh_up'] * aperture * (1 + 1.1 * widen - 0.45 * tight - 0.25 * cheek).clamp(min=0.15)
+        g['hl'] = p['eh_lo'] * aperture * (1 + 0.3 * widen - 0.6 * tight - 0.65 * cheek).clamp(min=0.1)
         g['iris_r'] = p['iris_r'] * p['ew']
         g['pupil_r'] = g['iris_r'] * (0.38 + 0.08 * widen.clamp(min=0))
         g['gx'] = p['gaze'][:, 0] * p['ew'] * 0.35
         g['gy'] = p['gaze'][:, 1] * p['eh_lo'] * 0.5
         # Brows: centre line cb(τ) = by - arch(1-τ²) - inner·(1+τ)/2 - outer·(1-τ)/2 (τ=+1 inner end).
         lower = a['brow_lower']
-        g['by'] = p['ey'] - p['brow_gap'] - p['rest_brow'] + 0.022 * lower - 0.012 * widen.clamp(min=0)
-        g['bx'] = p['ex'] - 0.02 * lower.clamp(min=0) + 0.005 * a['inner_brow_raise']
+        g['by'] = p['ey'] - p['brow_gap'] - p['rest_brow'] + 0.032 * lower - 0.016 * widen.clamp(min=0)
+        g['bx'] = p['ex'] - 0.028 * lower.clamp(min=0) + 0.005 * a['inner_brow_raise']
         g['bw'], g['bth'], g['barch'] = p['brow_w'], p['brow_th'], p['brow_arch']
-        g['b_inner'] = 0.045 * a['inner_brow_raise'] - 0.03 * lower - p['rest_knit']
-        g['b_outer'] = 0.05 * a['outer_brow_raise'] + 0.006 * lower
+        g['b_inner'] = 0.07 * a['inner_brow_raise'] - 0.045 * lower - p['rest_knit']
+        g['b_outer'] = 0.07 * a['outer_brow_raise'] + 0.008 * lower
         # Nose: canonical x follows depth under yaw (protrudes ~0.13), y under pitch.
         g['nx'] = 0.13 * syaw
         g['ny'] = p['ny'] + 0.10 * spitch - 0.01 * a['nose_wrinkle']
@@ -360,29 +380,29 @@ class SynthFaceGenerator:
         g['ntop'] = p['ey'] + 0.02 + 0.06 * spitch
         # Mouth: corners dL (image-left, t=-1) and dR (t=+1), + = down.
         uni = a['unilateral_pull']
-        corner = (p['rest_corner'] + 0.05 * a['lip_corner_depress'] - 0.055 * a['lip_corner_pull']
-                  - 0.01 * a['lip_stretch'])
-        g['dL'] = corner - 0.05 * uni * (p['side'] < 0)
-        g['dR'] = corner - 0.05 * uni * (p['side'] > 0)
+        corner = (p['rest_corner'] + 0.075 * a['lip_corner_depress'] - 0.085 * a['lip_corner_pull']
+                  - 0.012 * a['lip_stretch'])
+        g['dL'] = corner - 0.08 * uni * (p['side'] < 0)
+        g['dR'] = corner - 0.08 * uni * (p['side'] > 0)
         g['mx'] = 0.06 * syaw
         g['my'] = p['my'] + 0.04 * spitch - 0.012 * a['upper_lip_raise'] + 0.04 * jaw
-        g['mw'] = p['mw'] * (1 + 0.2 * a['lip_corner_pull'] + 0.25 * a['lip_stretch'] - 0.1 * a['lip_press']
-                             + 0.06 * uni - 0.08 * jaw)
-        g['gu'] = (0.012 * jaw + 0.035 * a['upper_lip_raise'].clamp(min=0)
-                   + 0.012 * a['lip_corner_pull'].clamp(min=0) * jaw.clamp(max=0.3) / 0.3)
-        g['gl'] = 0.13 * jaw + 0.01 * a['lip_stretch'].clamp(min=0) * (jaw > 0.1)
+        g['mw'] = p['mw'] * (1 + 0.22 * a['lip_corner_pull'] + 0.3 * a['lip_stretch'] - 0.15 * a['lip_press']
+                             + 0.08 * uni - 0.1 * jaw)
+        g['gu'] = (0.015 * jaw + 0.045 * a['upper_lip_raise'].clamp(min=0)
+                   + 0.018 * a['lip_corner_pull'].clamp(min=0) * jaw.clamp(max=0.3) / 0.3)
+        g['gl'] = 0.15 * jaw + 0.012 * a['lip_stretch'].clamp(min=0) * (jaw > 0.1)
         press = a['lip_press'].clamp(min=0)
-        g['ulh'] = p['ulh'] * (1 - 0.6 * press - 0.25 * a['lip_corner_pull'] - 0.3 * a['lip_stretch']).clamp(min=0.2)
-        g['llh'] = p['llh'] * (1 - 0.55 * press - 0.2 * a['lip_stretch'] + 0.2 * a['chin_raise']).clamp(min=0.2)
+        g['ulh'] = p['ulh'] * (1 - 0.7 * press - 0.3 * a['lip_corner_pull'] - 0.35 * a['lip_stretch']).clamp(min=0.2)
+        g['llh'] = p['llh'] * (1 - 0.65 * press - 0.25 * a['lip_stretch'] + 0.25 * a['chin_raise']).clamp(min=0.2)
         g['bow'] = p['bow']
         g['chin_raise'] = a['chin_raise']
         # Fold and wrinkle strengths (darkening amounts).
         g['fold'] = (p['fold'] + 0.5 * a['lip_corner_pull'].clamp(min=0) + 0.3 * cheek
                      + 0.35 * a['upper_lip_raise'].clamp(min=0) + 0.3 * a['nose_wrinkle'].clamp(min=0)).clamp(0, 1)
         g['fold_uni'] = 0.5 * uni.clamp(min=0)
-        g['glabella'] = (0.5 * lower).clamp(0, 0.6)
-        g['forehead'] = (0.22 * (a['inner_brow_raise'] + a['outer_brow_raise'])).clamp(0, 0.45)
-        g['nose_wr'] = (0.5 * a['nose_wrinkle']).clamp(0, 0.5)
+        g['glabella'] = (0.6 * lower).clamp(0, 0.7)
+        g['forehead'] = (0.25 * (a['inner_brow_raise'] + a['outer_brow_raise'])).clamp(0, 0.5)
+        g['nose_wr'] = (0.6 * a['nose_wrinkle']).clamp(0, 0.6)
         g['cheek'] = cheek
         return g
 
@@ -421,23 +441,37 @@ class SynthFaceGenerator:
         out = []
         for q, rad, cs, sn_, mask in ((xp, R, cy, sy, True), (yp, Rp, cp, sp, False)):
             w = torch.mul(q, q).neg_().add_(rad * rad)
-            valid = w > 0
+            outside = (w <= 0) if mask else None
             root = w.clamp_(min=0).sqrt_().mul_(f32(sn_))
             val = torch.mul(q, f32(cs)).sub_(root)
-            out.append(val.masked_fill_(~valid, 10.0) if mask else val)
+            out.append(val.masked_fill_(outside, 10.0) if mask else val)
         return out[0], out[1]
 
-    def _band(self, p, boxes: Tensor, margin_px: float = 3.0):
-        """Union over the batch of canonical boxes [N, 4] (u0, v0, u1, v1) → pixel slices (rows, cols)."""
+    def _window(self, p, boxes: Tensor, margin_px: float = 3.0) -> '_Window':
+        """Pixel windows holding each face's canonical box: per-face rows, the chunk's union of columns.
+
+        Args:
+            p (dict): parameters of the chunk (pose).
+            boxes (Tensor[N, 4] float64): canonical boxes (u0, v0, u1, v1), one per face.
+            margin_px (float): pixels added on every side.
+
+        Returns:
+            _Window: rows ``y0[n] .. y0[n] + h`` of face ``n`` (``h`` = the chunk's tallest box; each window
+            lies inside the image and contains its face's box) and columns ``c0 .. c1`` (the union over the
+            chunk; rolls and shifts spread features vertically more than horizontally). Pixels are evaluated
+            from their own coordinates only, so the result never depends on the window.
+        """
         u0, v0, u1, v1 = boxes.unbind(1)
         corners = torch.stack([torch.stack([u0, v0], 1), torch.stack([u1, v0], 1), torch.stack([u0, v1], 1),
                                torch.stack([u1, v1], 1)], 1)
-        xy = self._forward(p, corners)
+        xy = self._forward(p, corners)                                   # [N, 4, 2]
         size = self.image_size
-        lo = (xy.amin(dim=(0, 1)) - margin_px).floor().clamp(0, size)
-        hi = (xy.amax(dim=(0, 1)) + margin_px).ceil().clamp(0, size)
-        lo, hi = lo.tolist(), hi.tolist()
-        return slice(int(lo[1]), int(max(hi[1], lo[1]))), slice(int(lo[0]), int(max(hi[0], lo[0])))
+        lo = (xy.amin(1) - margin_px).floor().clamp(0, size)
+        hi = (xy.amax(1) + margin_px).ceil().clamp(0, size)
+        c0, c1 = int(lo[:, 0].min()), int(hi[:, 0].max())
+        h = int((hi[:, 1] - lo[:, 1]).clamp(min=0).max())
+        y0 = torch.minimum(lo[:, 1], torch.tensor(float(size - h), dtype=lo.dtype, device=lo.device)).long()
+        return _Window(y0, h, c0, max(c1, c0), size)
 
     # ------------------------------------------------------------------ landmarks (float64)
     def _landmarks(self, p, g) -> Tensor:
@@ -577,10 +611,12 @@ class SynthFaceGenerator:
         skin = c4(p['skin'])
         A = c4(p['hair']).expand(n, 4, size, size).contiguous()
         cx, cyy, ea, eb = p['fw'] * 0.96, p['ey'] + 0.07, 0.055 * p['ear'], 0.11 * p['ear']
-        rows, cols = self._band(p, torch.stack([-cx - ea, cyy - eb, cx + ea, cyy + eb], 1))
-        a_ear = self._ellipse(torch.abs(u[:, rows, cols]), v[:, rows, cols], s1(cx), s1(cyy), s1(ea), s1(eb), ipw)
-        _blend_exact_(A[:, :, rows, cols], skin * 0.75, a_ear)
-        cover[:, rows, cols] = torch.maximum(cover[:, rows, cols], a_ear)
+        win = self._window(p, torch.stack([-cx - ea, cyy - eb, cx + ea, cyy + eb], 1))
+        a_ear = self._ellipse(torch.abs(win.get(u)), win.get(v), s1(cx), s1(cyy), s1(ea), s1(eb), ipw)
+        Ab = win.get(A)
+        _blend_exact_(Ab, skin * 0.75, a_ear)
+        win.put(A, Ab)
+        win.put(cover, torch.maximum(win.get(cover), a_ear))
         _blend_(A, skin * 0.65, a_neck)
         _blend_(A, skin, a_face)
         # Skin texture (multiplicative, weaker in NIR).
@@ -596,13 +632,17 @@ class SynthFaceGenerator:
 
         # Fringe: hair in front of the forehead above the hairline.
         hl, hc, hp = s1(p['hairline']), s1(p['hcurve']), s1(p['hpart'])
-        zero = 0 * p['fw']
-        rows, cols = self._band(p, torch.stack([zero - 1.5, zero - 1.6, zero + 1.5,
-                                                p['hairline'] + p['hcurve'] + p['hpart'].abs() + 0.05], 1))
-        uu, vv = u[:, rows, cols], v[:, rows, cols]
+        # (inside the hair ellipse, |u| <= ha <= 1, above the fringe line's lowest point)
+        hw = p['fw'] + p['hvol']
+        win = self._window(p, torch.stack([-hw, p['fcy'] - 0.08 - 0.92 * p['fh'] - 0.8 * p['hvol'], hw,
+                                           p['hairline'] + p['hcurve'] * hw * hw + p['hpart'].abs() * hw + 0.05],
+                                          1))
+        uu, vv = win.get(u), win.get(v)
         line = torch.mul(uu, uu).mul_(hc).add_(torch.mul(uu, hp)).add_(hl)
-        a_fr = _ramp_(line.sub_(vv).mul_(ipw * 0.7)).mul_(a_hair[:, rows, cols])
-        _blend_exact_(A[:, :, rows, cols], c4(p['hair']), a_fr)
+        a_fr = _ramp_(line.sub_(vv).mul_(ipw * 0.7)).mul_(win.get(a_hair))
+        Ab = win.get(A)
+        _blend_exact_(Ab, c4(p['hair']), a_fr)
+        win.put(A, Ab)
 
         # Shading: VIS directional light, NIR light at the camera (nearly illumination-invariant).
         light_c, view_c = self._to_canonical(p)
@@ -626,7 +666,8 @@ class SynthFaceGenerator:
             A[:, :3].add_(self._noise[p['noise_idx']].mul_(sigma)[:, None])
             A[:, 3].add_(self._noise[(p['noise_idx'] + 1) % self.NOISE_BANK].mul_(sigma))
         A.mul_(255.0).add_(0.5).clamp_(0.0, 255.0)
-        return A[:, :3].permute(0, 2, 3, 1).to(torch.uint8), A[:, 3].to(torch.uint8)
+        q = A.to(torch.uint8)                                   # contiguous cast, then a 1-byte permute
+        return q[:, :3].permute(0, 2, 3, 1), q[:, 3]
 
     @staticmethod
     def _ellipse(uu, vv, cx, cy, a, b, ipw):
@@ -670,14 +711,16 @@ class SynthFaceGenerator:
             t = t.expand(n, 4) if t.dim() == 1 else t
             return (t * t).to(f32).view(n, 4, 1, 1)
 
-        def band(u0, v0, u1, v1):
-            rows, cols = self._band(p, torch.stack([u0, v0, u1, v1], 1))
-            return rows, cols, u[:, rows, cols], v[:, rows, cols], A[:, :, rows, cols]
+        def band(u0, v0, u1, v1, albedo=True):
+            """One window per face around its canonical box: (window, u, v[, albedo]), [N, (4,) h, w] copies
+            (written back with ``win.put``)."""
+            win = self._window(p, torch.stack([u0, v0, u1, v1], 1))
+            return (win, win.get(u), win.get(v)) + ((win.get(A), ) if albedo else ())
 
         ew, hu, hl, tilt = g['ew'], g['hu'], g['hl'], g['tilt']
         # ---- eyes (both at once: mirrored abscissa |u|, the layout is symmetric in the canonical frame)
         rise = tilt.abs() * ew
-        rows, cols, uu, vv, Ab = band(-g['ex'] - 1.15 * ew, g['ey'] - rise - 1.7 * hu - 0.035,
+        win, uu, vv, Ab = band(-g['ex'] - 1.15 * ew, g['ey'] - rise - 1.7 * hu - 0.035,
                                       g['ex'] + 1.15 * ew, g['ey'] + rise + 1.4 * hl + 0.03)
         um = torch.abs(uu)
         t = torch.sub(um, G['ex']).mul_(1.0 / G['ew'])
@@ -707,11 +750,12 @@ class SynthFaceGenerator:
         _darken_(Ab, a_cr, 0.2)
         lower = _ramp_(bot.sub_(vv).add_(0.004).abs_().neg_().add_(0.006).mul_(ipw * 0.7)).mul_(ends)
         _darken_(Ab, lower, 0.12 + 0.25 * G['cheek'])
+        win.put(A, Ab)
 
         # ---- brows (mirrored; τ = +1 at the inner end)
         lo_v = g['by'] - g['barch'] - torch.maximum(g['b_inner'], g['b_outer']).clamp(min=0) - g['bth'] - 0.015
         hi_v = g['by'] + torch.maximum(-g['b_inner'], -g['b_outer']).clamp(min=0) + g['bth'] + 0.015
-        rows, cols, uu, vv, Ab = band(-g['bx'] - g['bw'] - 0.01, lo_v, g['bx'] + g['bw'] + 0.01, hi_v)
+        win, uu, vv, Ab = band(-g['bx'] - g['bw'] - 0.01, lo_v, g['bx'] + g['bw'] + 0.01, hi_v)
         t = torch.abs(uu).sub_(G['bx']).mul_(1.0 / G['bw'])
         tau = torch.neg(t)
         cb = self._brow_centre(G, tau)
@@ -719,31 +763,36 @@ class SynthFaceGenerator:
         a_b = _ramp_(cb.sub_(vv).abs_().neg_().add_(th).mul_(ipw))
         a_b.mul_(_ramp_(t.mul_(t).neg_().add_(1.0).mul_(G['bw'] * 0.5 * ipw)))
         _blend_exact_(Ab, c4(p['brow']), a_b.mul_(0.9))
+        win.put(A, Ab)
 
         # ---- forehead and glabella wrinkles (skipped when no face of the batch has them)
         if bool((g['forehead'] > 0).any()):
-            rows, cols, uu, vv, Ab = band(-0.3 + 0 * g['by'], g['by'] - 0.22, 0.3 + 0 * g['by'], g['by'] - 0.03)
+            win, uu, vv, Ab = band(-0.3 + 0 * g['by'], g['by'] - 0.22, 0.3 + 0 * g['by'], g['by'] - 0.03)
             width = _ramp_(torch.mul(uu, uu).neg_().add_(0.26 ** 2).mul_(ipw * 2.0))
             curve = torch.mul(uu, uu).mul_(0.18).add_(G['by'])
             for i in range(3):
                 line = torch.sub(vv, curve).add_(0.075 + 0.045 * i).abs_().neg_().add_(0.005)
                 _darken_(Ab, _ramp_(line.mul_(ipw * 0.6)).mul_(width), G['forehead'] * 0.5)
+            win.put(A, Ab)
         if bool((g['glabella'] > 0).any()):
-            rows, cols, uu, vv, Ab = band(-0.09 + 0 * g['by'], g['by'] - 0.05, 0.09 + 0 * g['by'], g['by'] + 0.07)
+            win, uu, vv, Ab = band(-0.09 + 0 * g['by'], g['by'] - 0.05, 0.09 + 0 * g['by'], g['by'] + 0.07)
             vr = _ramp_(torch.sub(vv, G['by']).add_(0.03).mul_(ipw)).mul_(
                 _ramp_(torch.sub(vv, G['by']).neg_().add_(0.05).mul_(ipw)))
             for side in (-1.0, 1.0):
                 xl = torch.sub(vv, G['by']).mul_(-0.25 * side).add_(0.035 * side)
                 a_g = _ramp_(xl.sub_(uu).abs_().neg_().add_(0.005).mul_(ipw * 0.7)).mul_(vr)
                 _darken_(Ab, a_g, G['glabella'] * 0.6)
+            win.put(A, Ab)
 
         # ---- nose: bumps for shading, ala creases, nostrils, wrinkles
         nxc, nyc, nw, ntop = g['nx'], g['ny'], g['nw'], g['ntop']
-        rows, cols, uu, vv, Ab = band(nxc - 1.7 * nw, ntop - 0.01, nxc + 1.7 * nw, nyc + 0.07)
-        nxb, nyb = nx[:, rows, cols], ny[:, rows, cols]
+        win, uu, vv, Ab = band(nxc - 1.7 * nw, ntop - 0.01, nxc + 1.7 * nw, nyc + 0.07)
+        nxb, nyb = win.get(nx), win.get(ny)
         self._bump(nxb, nyb, uu, vv, s1(0.7 * nxc), s1(0.5 * (ntop + nyc) + 0.02), s1(0.9 * nw),
                    s1(0.62 * (nyc - ntop) + 0.02), 0.012)
         self._bump(nxb, nyb, uu, vv, s1(nxc), s1(nyc - 0.01), s1(0.8 * nw), s1(0.8 * nw), 0.01)
+        win.put(nx, nxb)
+        win.put(ny, nyb)
         for side in (-1.0, 1.0):
             acx, acy = s1(nxc + side * 0.78 * nw), s1(nyc + 0.005)
             aa, ab = s1(0.42 * nw), s1(0.5 * nw)
@@ -760,43 +809,45 @@ class SynthFaceGenerator:
                 wr = _ramp_(torch.sub(vv, ly).abs_().neg_().add_(0.005).mul_(ipw * 0.7))
                 wr.mul_(_ramp_(torch.sub(uu, s1(0.5 * nxc)).abs_().neg_().add_(s1(0.8 * nw)).mul_(ipw)))
                 _darken_(Ab, wr, G['nose_wr'] * 0.6)
+        win.put(A, Ab)
 
         # ---- cheeks (bump, VIS blush) and nasolabial folds
         mx, my, mw = g['mx'], g['my'], g['mw']
         ccx, ccy = 0.3 * g['fw'] / 0.57, g['ny'] + 0.01 - 0.03 * g['cheek']
         ca, cb_ = 0.17 + 0 * ccy, 0.14 + 0 * ccy
-        rows, cols, uu, vv, Ab = band(-ccx - ca, ccy - cb_, ccx + ca, ccy + cb_)
+        win, uu, vv, Ab = band(-ccx - ca, ccy - cb_, ccx + ca, ccy + cb_)
         um = torch.abs(uu)
-        nxb = nx[:, rows, cols]
+        nxb, nyb = win.get(nx), win.get(ny)
         sgn = torch.where(uu < 0, -1.0, 1.0)
         nxb.mul_(sgn)                      # bump on the mirrored abscissa: flip nx, add, flip back
-        self._bump(nxb, ny[:, rows, cols], um, vv, s1(ccx), s1(ccy), s1(ca), s1(cb_),
-                   s1(0.006 + 0.012 * g['cheek']))
-        nxb.mul_(sgn)
+        self._bump(nxb, nyb, um, vv, s1(ccx), s1(ccy), s1(ca), s1(cb_), s1(0.006 + 0.012 * g['cheek']))
+        win.put(nx, nxb.mul_(sgn))
+        win.put(ny, nyb)
         du, dv = torch.sub(um, s1(ccx)).div_(s1(ca)), torch.sub(vv, s1(ccy)).div_(s1(cb_))
         w = du.mul_(du).add_(dv.mul_(dv)).neg_().add_(1.0).clamp_(min=0)
         blush = w.mul_(s1(p['blush'] + 0.08 * g['cheek']))
         Ab[:, 1:3].mul_(blush.neg().add_(1.0)[:, None])
+        win.put(A, Ab)
         for side in (-1.0, 1.0):
             # fold from the nose wing to beyond the mouth corner
             x0, y0 = nxc + side * 1.25 * nw, g['ny'] + 0.005
             x1, y1 = mx + side * (mw + 0.035), my + 0.06
-            rows, cols, uu, vv, Ab = band(torch.minimum(x0, x1) - 0.05, y0, torch.maximum(x0, x1) + 0.05, y1)
+            win, uu, vv, Ab = band(torch.minimum(x0, x1) - 0.05, y0, torch.maximum(x0, x1) + 0.05, y1)
             frac = torch.sub(vv, s1(y0)).mul_(s1(1.0 / (y1 - y0)))
             uf = torch.mul(frac, s1(x1 - x0)).add_(s1(x0)).add_(frac * (1 - frac) * (0.04 * side))
             a_f = _ramp_(uf.sub_(uu).abs_().neg_().add_(0.007).mul_(ipw * 0.6))
             a_f.mul_(_ramp_(frac.mul_(frac.neg().add_(1.0)).mul_(s1(y1 - y0)).mul_(ipw)))
             strength = g['fold'] + g['fold_uni'] * ((p['side'] * side) > 0)
             _darken_(Ab, a_f, s1(0.35 * strength))
+            win.put(A, Ab)
 
         # ---- mouth: lips, interior, teeth, lip and chin bumps
         dmin = torch.minimum(g['dL'], g['dR']).clamp(max=0)
         dmax = torch.maximum(g['dL'], g['dR']).clamp(min=0)
         # (the box also holds the lip bump: centre my + gl/2, half-height 0.07 + gl/2)
-        rows, cols, uu, vv, Ab = band(mx - mw - 0.03,
-                                      torch.minimum(my + dmin - g['gu'] - g['ulh'] - 0.03, my - 0.075),
-                                      mx + mw + 0.03,
-                                      torch.maximum(my + dmax + g['gl'] + g['llh'] + 0.03, my + g['gl'] + 0.075))
+        win, uu, vv, Ab = band(mx - mw - 0.03, torch.minimum(my + dmin - g['gu'] - g['ulh'] - 0.03, my - 0.075),
+                               mx + mw + 0.03,
+                               torch.maximum(my + dmax + g['gl'] + g['llh'] + 0.03, my + g['gl'] + 0.075))
         t = torch.sub(uu, s1(mx)).mul_(s1(1.0 / mw))
         mc = self._mouth_curves(G, t)
         lim = _ramp_(torch.mul(t, t).neg_().add_(1.0).mul_(G['mw'] * 0.5 * ipw))
@@ -815,12 +866,53 @@ class SynthFaceGenerator:
                        .mul_(a_open).mul_(s1((g['gl'] > 0.06).double())))
             open_enough = s1((g['gu'] + g['gl'] > 0.004).double())      # per face: skipping is exact
             _blend_exact_(Ab, c4(TEETH), teeth.clamp_(max=1.0).mul_(open_enough * 0.95))
-        self._bump(nx[:, rows, cols], ny[:, rows, cols], uu, vv, s1(mx), s1(my + 0.5 * g['gl']),
-                   s1(1.05 * mw), s1(0.07 + 0.5 * g['gl']), 0.006)
+        win.put(A, Ab)
+        nxb, nyb = win.get(nx), win.get(ny)
+        self._bump(nxb, nyb, uu, vv, s1(mx), s1(my + 0.5 * g['gl']), s1(1.05 * mw), s1(0.07 + 0.5 * g['gl']), 0.006)
+        win.put(nx, nxb)
+        win.put(ny, nyb)
         chin_y = g['fcy'] + 0.8 * g['fh']
-        rows, cols, uu, vv, Ab = band(mx * 0.6 - 0.16, chin_y - 0.1, mx * 0.6 + 0.16, chin_y + 0.1)
-        self._bump(nx[:, rows, cols], ny[:, rows, cols], uu, vv, s1(0.6 * mx), s1(chin_y), s1(0.15 + 0 * mx),
+        win, uu, vv = band(mx * 0.6 - 0.16, chin_y - 0.1, mx * 0.6 + 0.16, chin_y + 0.1, albedo=False)
+        nxb, nyb = win.get(nx), win.get(ny)
+        self._bump(nxb, nyb, uu, vv, s1(0.6 * mx), s1(chin_y), s1(0.15 + 0 * mx),
                    s1(0.09 + 0 * mx), s1(0.006 + 0.008 * g['chin_raise'].clamp(min=0)))
+        win.put(nx, nxb)
+        win.put(ny, nyb)
+
+
+class _Window:
+    """Copy one window per face out of ``[N, H, W]`` / ``[N, C, H, W]`` planes and back (see
+    :meth:`SynthFaceGenerator._window`): rows ``y0[n] .. y0[n] + h``, columns ``c0 .. c1``.
+
+    Uses row gathers (``index_select`` / ``index_copy_`` of contiguous row segments), which cost about one
+    elementwise pass over the window.
+    """
+
+    def __init__(self, y0: Tensor, h: int, c0: int, c1: int, size: int):
+        self.y0, self.h, self.c0, self.c1, self.size = y0, h, c0, c1, size
+        self._rows = {}
+
+    def _rowidx(self, n: int, c: int) -> Tensor:
+        if c not in self._rows:
+            k = torch.arange(self.h, device=self.y0.device)
+            plane = torch.arange(n * c, device=self.y0.device).view(n, c, 1)
+            start = self.y0.view(n, 1, 1) + plane * self.size
+            self._rows[c] = (start + k).reshape(-1)
+        return self._rows[c]
+
+    def _flat(self, t: Tensor) -> Tensor:
+        return t[..., self.c0:self.c1].view(-1, self.c1 - self.c0)
+
+    def get(self, t: Tensor) -> Tensor:
+        """``[N, H, W]`` → ``[N, h, w]`` or ``[N, C, H, W]`` → ``[N, C, h, w]`` (a contiguous copy)."""
+        n, c = t.shape[0], (t.shape[1] if t.dim() == 4 else 1)
+        out = self._flat(t).index_select(0, self._rowidx(n, c))
+        return out.view(t.shape[:-2] + (self.h, self.c1 - self.c0))
+
+    def put(self, t: Tensor, val: Tensor) -> None:
+        """Write a window (as returned by :meth:`get`, modified) back into ``t`` in place."""
+        n, c = t.shape[0], (t.shape[1] if t.dim() == 4 else 1)
+        self._flat(t).index_copy_(0, self._rowidx(n, c), val.reshape(-1, self.c1 - self.c0))
 
 
 def noisy_labels(labels: Tensor, seed: int, sample_keys: Tensor, rate: float, num_classes: int) -> Tensor:

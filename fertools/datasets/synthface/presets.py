@@ -43,7 +43,8 @@ PROTOTYPES = {
 }
 assert set(PROTOTYPES) == set(ALL_EXPRESSIONS)
 
-#: Difficulty presets. Intensities are drawn uniformly in ``intensity``; each prototype AU is scaled by
+#: Difficulty presets. Intensities are ``lo + (hi - lo) * U ** intensity_skew`` for ``intensity = (lo, hi)``
+#: and U uniform in (0, 1) (skew < 1: mostly medium–strong with a subtle tail); each prototype AU is scaled by
 #: ``1 + au_jitter * N(0, 1)`` and dropped with probability ``au_drop``; every AU also gets
 #: ``|N(0, 1)| * idiosyncratic`` (so neutral faces are not all identical); ``resting_bias`` scales each
 #: subject's resting face (down-turned mouth, raised or knitted brows, wide or narrow eyes); pose angles are
@@ -51,14 +52,14 @@ assert set(PROTOTYPES) == set(ALL_EXPRESSIONS)
 #: (white-balance swing), ``exposure`` (±gain) and ``noise`` (sensor noise σ in display units) control
 #: illumination and capture.
 DIFFICULTIES = {
-    'easy': dict(intensity=(0.7, 1.0), au_jitter=0.08, au_drop=0.0, idiosyncratic=0.02, resting_bias=0.3,
-                 yaw=8.0, pitch=5.0, roll=4.0, scale=0.04, shift=0.03, light_azimuth=30.0,
+    'easy': dict(intensity=(0.7, 1.0), intensity_skew=1.0, au_jitter=0.08, au_drop=0.0, idiosyncratic=0.02,
+                 resting_bias=0.3, yaw=8.0, pitch=5.0, roll=4.0, scale=0.04, shift=0.03, light_azimuth=30.0,
                  ambient=(0.5, 0.7), color_temp=0.05, exposure=0.05, noise=0.01),
-    'default': dict(intensity=(0.2, 1.0), au_jitter=0.25, au_drop=0.15, idiosyncratic=0.07,
-                    resting_bias=1.0, yaw=25.0, pitch=12.0, roll=12.0, scale=0.10, shift=0.06,
+    'default': dict(intensity=(0.15, 1.0), intensity_skew=0.6, au_jitter=0.2, au_drop=0.1,
+                    idiosyncratic=0.06, resting_bias=0.8, yaw=20.0, pitch=10.0, roll=10.0, scale=0.10, shift=0.06,
                     light_azimuth=70.0, ambient=(0.25, 0.6), color_temp=0.15, exposure=0.15, noise=0.025),
-    'hard': dict(intensity=(0.1, 0.8), au_jitter=0.35, au_drop=0.25, idiosyncratic=0.1, resting_bias=1.5,
-                 yaw=35.0, pitch=18.0, roll=18.0, scale=0.15, shift=0.09, light_azimuth=90.0,
+    'hard': dict(intensity=(0.08, 0.7), intensity_skew=1.0, au_jitter=0.35, au_drop=0.25, idiosyncratic=0.1,
+                 resting_bias=1.5, yaw=35.0, pitch=18.0, roll=18.0, scale=0.15, shift=0.09, light_azimuth=90.0,
                  ambient=(0.15, 0.55), color_temp=0.25, exposure=0.25, noise=0.04),
 }
 

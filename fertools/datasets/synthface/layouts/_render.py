@@ -1,20 +1,21 @@
 """Rendering and file-writing helpers shared by the SynthFace layout writers.
 
 :class:`Renderer` wraps a SynthFace generator (``render(subject_ids, expression_ids, variation_ids,
-frontal_neutral=False) -> dict(vis, nir, landmarks, ...)``), renders in bounded chunks, takes expressions
-by canonical name and gives numpy arrays.
+frontal_neutral=False, intensity_scale=None, yaw_deg=None) -> dict(vis, nir, landmarks, ...)``), renders in
+bounded chunks, takes expressions by canonical name and gives numpy arrays. It uses the generator's public
+``render`` only.
 
 Sequences (Oulu-CASIA, CK+, MMI) need the *same* face (same pose, light, identity) at rising expression
 intensity. How the renderer gets it, in order of preference:
 
-1. ``render`` accepts an ``intensity`` / ``intensities`` / ``expression_intensity`` keyword (a per-sample
-   factor in [0, 1] on the sampled expression) — passed through;
-2. the generator exposes its parameter pipeline (``sample_parameters`` → ``_geometry`` → ``_landmarks`` /
-   ``_rasterise``, as :class:`~fertools.datasets.synthface.SynthFaceGenerator` does): the sampled action
-   units and intensity are multiplied by the factor before rasterising, so every frame of a sequence shares
-   pose, light and identity and only the expression grows (landmarks follow);
-3. otherwise neutral and apex renders are blended pixel-wise (a crude fallback; SynthFace's neutral
-   render of a variation has its own pose, so this ghosts).
+1. ``render`` accepts ``intensity_scale`` (as :class:`~fertools.datasets.synthface.SynthFaceGenerator`
+   does) or an ``intensity`` / ``intensities`` / ``expression_intensity`` keyword: a per-sample factor in
+   [0, 1] on the sampled expression, so every frame of a sequence shares pose, light and identity and only
+   the expression grows (landmarks follow);
+2. otherwise neutral and apex renders are blended pixel-wise (a crude fallback; it ghosts when the neutral
+   render of a variation has its own pose).
+
+Head turns (KDEF's half and full profiles) need ``render(..., yaw_deg=...)`` (:attr:`Renderer.can_turn`).
 """
 import inspect
 import os
@@ -27,7 +28,7 @@ import torch
 
 from fertools.datasets.expressions import ALL_EXPRESSIONS, NEUTRAL
 
-_INTENSITY_KWARGS = ('intensity', 'intensities', 'expression_intensity')
+_INTENSITY_KWARGS = ('intensity_scale', 'intensity', 'intensities', 'expression_intensity')
 
 
 def _np(x):
@@ -44,11 +45,16 @@ def make_generator(image_size: int, seed: int, difficulty: str = 'default'):
 
 
 class Renderer:
-    """Render SynthFace faces by (subject, expression name, variation[, intensity]) as numpy arrays.
+    """Render SynthFace faces by (subject, expression name, variation[, intensity, yaw]) as numpy arrays.
 
     Args:
         generator: an object with the SynthFace ``render`` API.
         chunk (int): faces per ``render`` call.
+
+    Attributes:
+        intensity_kwarg (str | None): the ``render`` keyword that scales the expression, if any.
+        can_scale (bool): sequences keep pose and light (``intensity_kwarg`` exists).
+        can_turn (bool): ``render`` accepts ``yaw_deg`` (per-sample head yaw in degrees).
     """
 
     def __init__(self, generator, chunk: int = 256):
@@ -59,35 +65,15 @@ class Renderer:
         except (TypeError, ValueError):
             params = {}
         self.intensity_kwarg = next((k for k in _INTENSITY_KWARGS if k in params), None)
-        self.can_scale = all(hasattr(generator, m) for m in ('sample_parameters', '_geometry', '_landmarks',
-                                                              '_rasterise'))
+        self.can_scale = self.intensity_kwarg is not None
+        self.can_turn = 'yaw_deg' in params
 
-    def _call_params(self, subjects, expressions, variations, scale=None, yaw_deg=None):
-        """Render through the generator's parameter pipeline with the sampled expression (action units and
-        intensity) multiplied by ``scale`` and ``yaw_deg`` degrees added to the sampled head yaw, per sample."""
-        g = self.generator
-        ids = [torch.as_tensor(x, dtype=torch.long) for x in (subjects, expressions, variations)]
-        if hasattr(g, '_check_ids'):
-            ids = g._check_ids(*ids)
-        p = g.sample_parameters(*ids)
-        if scale is not None:
-            a = torch.as_tensor(scale, dtype=p['au'].dtype, device=p['au'].device)
-            p['au'] = p['au'] * a[:, None]
-            p['intensity'] = p['intensity'] * a
-        if yaw_deg is not None:
-            p['yaw'] = p['yaw'] + torch.as_tensor(yaw_deg, dtype=p['yaw'].dtype, device=p['yaw'].device) * (
-                np.pi / 180)
-        geo = g._geometry(p)
-        landmarks = g._landmarks(p, geo)
-        vis, nir = g._rasterise(p, geo)
-        nir = _np(nir).astype(np.uint8)
-        return dict(vis=_np(vis).astype(np.uint8), nir=nir[..., 0] if nir.ndim == 4 else nir,
-                    landmarks=_np(landmarks).astype(np.float32))
-
-    def _call(self, subjects, expressions, variations, intensity=None, frontal_neutral=False):
+    def _call(self, subjects, expressions, variations, intensity=None, frontal_neutral=False, yaw_deg=None):
         kwargs = dict(frontal_neutral=frontal_neutral)
         if intensity is not None:
             kwargs[self.intensity_kwarg] = torch.as_tensor(intensity, dtype=torch.float32)
+        if yaw_deg is not None:
+            kwargs['yaw_deg'] = torch.as_tensor(yaw_deg, dtype=torch.float64)
         out = self.generator.render(torch.as_tensor(subjects, dtype=torch.long),
                                     torch.as_tensor(expressions, dtype=torch.long),
                                     torch.as_tensor(variations, dtype=torch.long), **kwargs)
@@ -104,10 +90,10 @@ class Renderer:
 
         ``expressions`` are canonical names (``expressions.ALL_EXPRESSIONS``); ``intensity`` (optional,
         in [0, 1]) scales each face from neutral (0) to the full expression (1); ``yaw_deg`` (optional, needs
-        a generator with the parameter pipeline, see :attr:`can_scale`) turns each head by that many degrees.
+        :attr:`can_turn`) sets each head's yaw to that many degrees.
         """
-        if yaw_deg is not None and not self.can_scale:
-            raise ValueError('yaw_deg needs a generator exposing sample_parameters/_geometry/_rasterise.')
+        if yaw_deg is not None and not self.can_turn:
+            raise ValueError('yaw_deg needs a generator whose render() accepts yaw_deg.')
         yaw = None if yaw_deg is None else np.asarray(yaw_deg, np.float64)
         subjects, variations = np.asarray(subjects, np.int64), np.asarray(variations, np.int64)
         expr_ids = np.array([ALL_EXPRESSIONS.index(e) for e in expressions], np.int64)
@@ -115,19 +101,14 @@ class Renderer:
         parts = []
         for s in range(0, len(subjects), self.chunk):
             sl = slice(s, s + self.chunk)
-            if yaw is not None and not frontal_neutral:
-                parts.append(self._call_params(subjects[sl], expr_ids[sl], variations[sl],
-                                               None if inten is None else inten[sl], yaw[sl]))
-            elif inten is None:
-                parts.append(self._call(subjects[sl], expr_ids[sl], variations[sl], None, frontal_neutral))
-            elif self.intensity_kwarg is not None:
-                parts.append(self._call(subjects[sl], expr_ids[sl], variations[sl], inten[sl], frontal_neutral))
-            elif self.can_scale and not frontal_neutral:
-                parts.append(self._call_params(subjects[sl], expr_ids[sl], variations[sl], inten[sl]))
+            y = None if yaw is None else yaw[sl]
+            if inten is None or self.can_scale:
+                parts.append(self._call(subjects[sl], expr_ids[sl], variations[sl],
+                                        None if inten is None else inten[sl], frontal_neutral, y))
             else:  # blend neutral and apex renders of the same subject and variation
-                apex = self._call(subjects[sl], expr_ids[sl], variations[sl], None, frontal_neutral)
+                apex = self._call(subjects[sl], expr_ids[sl], variations[sl], None, frontal_neutral, y)
                 neutral = self._call(subjects[sl], np.full_like(expr_ids[sl], ALL_EXPRESSIONS.index(NEUTRAL)),
-                                     variations[sl], None, frontal_neutral)
+                                     variations[sl], None, frontal_neutral, y)
                 a = inten[sl]
                 blend = {}
                 for key in ('vis', 'nir', 'landmarks'):

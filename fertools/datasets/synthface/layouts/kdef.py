@@ -35,9 +35,9 @@ def write_kdef(out_dir: str, renderer: Renderer, num_subjects: int, rng: np.rand
     """Lay out ``out_dir/KDEF/<A|B><F|M><NN>/<folder><AF|AN|DI|HA|NE|SA|SU><FL|HL|S|HR|FR>.JPG``.
 
     Subjects alternate female/male (F01, M01, F02, ...; at most 35 per gender as in KDEF); sessions A and B
-    are two variations of the same person. Angles turn the head by :data:`YAW_DEG` (on top of the
-    variation's small pose jitter) through the generator's parameter pipeline; a generator without it
-    gets a horizontal compression towards the turned side instead.
+    are two variations of the same person. Each angle sets the head yaw to :data:`YAW_DEG` through the
+    generator's public ``render(..., yaw_deg=...)`` (pitch, roll and light keep the variation's jitter); a
+    generator without ``yaw_deg`` gets a horizontal compression towards the turned side instead.
     """
     if num_subjects > 70:
         raise ValueError('KDEF has at most 70 people (35 per gender).')
@@ -45,7 +45,7 @@ def write_kdef(out_dir: str, renderer: Renderer, num_subjects: int, rng: np.rand
     jobs = [(i, sess, code, angle) for i in range(num_subjects) for sess in 'AB' for code in KDEF_CODES
             for angle in angles]
     variations = [('AB'.index(sess) * 16 + ANGLES.index(angle)) for _, sess, _, angle in jobs]
-    yaw = [YAW_DEG[j[3]] for j in jobs] if renderer.can_scale else None
+    yaw = [YAW_DEG[j[3]] for j in jobs] if renderer.can_turn else None
     out = renderer.render([j[0] for j in jobs], [KDEF_CODES[j[2]] for j in jobs], variations, yaw_deg=yaw)
     for (i, sess, code, angle), img in zip(jobs, out['vis']):
         if yaw is None:
