@@ -3,8 +3,10 @@
 from typing import Optional
 
 import numpy as np
+import torch
 from mmcv.transforms import BaseTransform
 
+from fertools.models.landmarks.heatmaps import render_landmark_heatmaps
 from fertools.registry import TRANSFORMS
 from fertools.structures.landmarks68 import check_landmarks
 
@@ -12,10 +14,10 @@ from .utils import to_size
 
 
 def render_heatmaps(landmarks: np.ndarray, size, sigma: float = 1.5, image_size=None) -> np.ndarray:
-    """Render ``exp(−‖p − l_k‖² / 2σ²)`` for every landmark ``l_k``, vectorised.
+    """Render ``exp(−‖p − l_k‖² / 2σ²)`` for every landmark ``l_k`` (one sample; numpy in and out).
 
-    A 2-D isotropic Gaussian factorises, ``G(x, y) = g(x)·g(y)``, so the ``[K, h, w]`` stack is the outer
-    product of ``[K, h]`` and ``[K, w]`` 1-D profiles: ``O(K·(h + w))`` exponentials instead of ``O(K·h·w)``.
+    The arithmetic is :func:`fertools.models.landmarks.render_landmark_heatmaps` (batched torch, also used
+    on device by models); this wrapper takes the pipeline's numpy landmarks and mmcv's ``(w, h)`` sizes.
 
     Args:
         landmarks: ``[K, 2]`` (x, y) in pixels of an image of ``image_size``.
@@ -30,16 +32,9 @@ def render_heatmaps(landmarks: np.ndarray, size, sigma: float = 1.5, image_size=
     w, h = to_size(size, 'heatmap size')
     if sigma <= 0:
         raise ValueError(f'heatmap sigma must be > 0; got {sigma}.')
-    pts = check_landmarks(landmarks).astype(np.float64)
-    if image_size is not None:
-        iw, ih = to_size(image_size, 'image_size')
-        pts = (pts + 0.5) * np.array([w / iw, h / ih]) - 0.5
-    valid = np.isfinite(pts).all(axis=1)
-    pts = np.where(valid[:, None], pts, 0.0)
-    gx = np.exp(-(np.arange(w)[None, :] - pts[:, :1]) ** 2 / (2 * sigma ** 2))  # [K, w]
-    gy = np.exp(-(np.arange(h)[None, :] - pts[:, 1:]) ** 2 / (2 * sigma ** 2))  # [K, h]
-    hm = gy[:, :, None] * gx[:, None, :] * valid[:, None, None]
-    return hm.astype(np.float32)
+    iw, ih = (w, h) if image_size is None else to_size(image_size, 'image_size')
+    points = torch.from_numpy(check_landmarks(landmarks).astype(np.float32))[None]
+    return render_landmark_heatmaps(points, (ih, iw), (h, w), sigma)[0].numpy()
 
 
 @TRANSFORMS.register_module()
