@@ -46,8 +46,6 @@ def test_energy_and_backbone_build_after_custom_imports(cfg):
 
 def test_trains_two_iterations_via_tools_train(cfg, tmp_path):
     train = osp.join(ROOT, 'tools', 'train.py')
-    if not osp.isfile(train):
-        pytest.skip('tools/train.py does not exist yet (written by the engine part)')
     small = dict(num_subjects=6, samples_per_expression=1, image_size=32)
     options = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'train_dataloader.batch_size=4',
                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
