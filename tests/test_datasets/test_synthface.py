@@ -227,3 +227,15 @@ def test_default_intensities_are_mostly_clear_with_a_subtle_tail():
     # the rendered intensity is the sampled one
     out = SynthFaceGenerator(32, seed=0).render(s[:4], 1 + s[:4] % 6, s[:4] * 0)
     assert torch.allclose(out['intensity'], inten[:4].float())
+
+
+def test_reused_scratch_buffers_do_not_leak_between_calls(gen, batch):
+    """Full-image scratch planes are reused across chunks and calls (and dropped when pickled)."""
+    import pickle
+    (s, e, v), out = batch
+    gen.render(s[:1], e[:1], v[:1], frontal_neutral=True)      # a smaller chunk in between
+    again = gen.render(s, e, v)
+    assert torch.equal(again['vis'], out['vis']) and torch.equal(again['nir'], out['nir'])
+    clone = pickle.loads(pickle.dumps(gen))
+    one = clone.render(s[3:4], e[3:4], v[3:4])
+    assert torch.equal(one['vis'][0], out['vis'][3]) and torch.equal(one['nir'][0], out['nir'][3])

@@ -21,7 +21,8 @@ How a face is made
    (NIR, nearly illumination-invariant). Small features (ears, fringe, eyes, brows, wrinkles, nose, cheeks,
    folds, mouth, chin) are evaluated only in a window per face around their own box (gathered from and
    scattered back into the full planes; the window size is the chunk's largest box), which makes the
-   renderer fast.
+   renderer fast. Lines and creases that only darken go to a one-channel factor plane; hair, neck and
+   skin are composited as one weighted sum; full-image scratch planes are reused between chunks.
 
 Determinism rule: the pixel stage uses only IEEE-exact arithmetic (``+ - * /``, ``sqrt``, ``min/max``,
 ``clamp``, ``abs``) on float32, so every pixel of a sample is bit-identical whatever batch it sits in (no
@@ -34,8 +35,11 @@ subject's right = image left (0–16 jaw, 17–21 right brow, 22–26 left brow,
 42–47 left eye, 48–59 outer lip, 60–67 inner lip).
 """
 import math
+import sys
+import threading
 from typing import Dict, Optional, Union
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -48,13 +52,14 @@ from .presets import (AU, DIFFICULTIES, HAIR_COLOURS, IRIS_COLOURS, LASH, MOUTH_
 __all__ = ['SynthFaceGenerator', 'noisy_labels', 'GENERATOR_VERSION']
 
 #: Bumped whenever a change alters rendered pixels (part of the dataset cache key).
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 _STREAM_ID, _STREAM_EXPR, _STREAM_POSE, _STREAM_LIGHT, _STREAM_NOISE, _STREAM_LABEL = range(6)
 _PROTO = torch.tensor([[PROTOTYPES[e].get(name, 0.0) for name in AU] for e in ALL_EXPRESSIONS],
                       dtype=torch.float64)  # [8, NUM_AUS]
 
 Tensor = torch.Tensor
+_LITTLE_ENDIAN = sys.byteorder == 'little'
 
 
 def _palette(rows) -> Tensor:
@@ -88,12 +93,17 @@ def _blend_exact_(dst: Tensor, colour: Tensor, alpha: Tensor) -> None:
     Used inside feature bands, whose extent depends on the batch: pixels outside a face's own feature must
     not change by even one ulp. dst [N, 4, h, w] view, colour [N, 4, 1, 1], alpha [N, h, w].
     """
-    dst.add_(torch.sub(colour, dst).mul_(alpha[:, None]))
+    dst.sub_(torch.sub(dst, colour).mul_(alpha[:, None]))    # (dst - colour) first: a fast broadcast
 
 
 def _darken_(dst: Tensor, alpha: Tensor, strength: Union[float, Tensor]) -> None:
     """``dst *= 1 - strength * alpha`` in place (wrinkles, lines, shadows). alpha [N, h, w]."""
     dst.mul_(torch.mul(alpha, strength).neg_().add_(1.0)[:, None])
+
+
+def _darken1_(dst: Tensor, alpha: Tensor, strength: Union[float, Tensor]) -> None:
+    """``dst -= strength * alpha * dst`` in place on one-channel planes [N, h, w] (exact where alpha == 0)."""
+    dst.sub_(torch.mul(alpha, strength).mul_(dst))
 
 
 class SynthFaceGenerator:
@@ -156,6 +166,37 @@ class SynthFaceGenerator:
         tex = tex / tex.flatten(1).std(dim=1).view(-1, 1, 1, 1)
         self._texture = tex[:, 0].contiguous().to(self.device)  # [T, H, W]
         self._noise = torch.randn(self.NOISE_BANK, size, size, generator=g).to(self.device)
+        self._local = threading.local()     # per-thread reusable full-image buffers (see :meth:`_buf`)
+        # Allocate and free one large block: glibc's malloc then serves blocks below its size from the heap
+        # and stops handing freed memory straight back to the OS (its usual adaptive thresholds), so the
+        # renderer's many megabyte-sized temporaries do not page-fault afresh on every chunk (that cost more
+        # than the arithmetic). Untouched, so it costs no memory; a no-op where the threshold is already high.
+        if self.device.type == 'cpu':
+            torch.empty(30 * 2 ** 20, dtype=torch.uint8)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop('_local')
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def _buf(self, name: str, *shape: int) -> Tensor:
+        """A float32 scratch tensor of ``shape``, reused across chunks and calls (per thread).
+
+        Full-image temporaries are megabytes each; allocating them afresh maps new pages every time, whose
+        page faults cost more than the arithmetic. Callers overwrite every element before reading.
+        """
+        bufs = getattr(self._local, 'bufs', None)
+        if bufs is None:
+            bufs = self._local.bufs = {}
+        numel = math.prod(shape)
+        b = bufs.get(name)
+        if b is None or b.numel() < numel:
+            b = bufs[name] = torch.empty(numel, dtype=torch.float32, device=self.device)
+        return b[:numel].view(shape)
 
     # ------------------------------------------------------------------ public API
     def render(self, subject_ids: Tensor, expression_ids: Tensor, variation_ids: Tensor,
@@ -407,23 +448,36 @@ class SynthFaceGenerator:
         return g
 
     # ------------------------------------------------------------------ pose maps
+    @staticmethod
+    def _pose(p: Dict[str, Tensor]):
+        """cos/sin of yaw, pitch, roll, and scale, tx, ty as float64 [N, 1] (cached in a chunk's dict)."""
+        if '_pose' in p:
+            return p['_pose']
+        yaw, pitch, roll = p['yaw'][:, None], p['pitch'][:, None], p['roll'][:, None]
+        return (torch.cos(yaw), torch.sin(yaw), torch.cos(pitch), torch.sin(pitch), torch.cos(roll),
+                torch.sin(roll), p['scale'][:, None], p['tx'][:, None], p['ty'][:, None])
+
+    def _forward_xy(self, p: Dict[str, Tensor], u, v, pose=None):
+        """Canonical points u, v [N, K] (float64 tensors, or numpy arrays with ``pose`` as numpy) → pixel
+        coordinates x, y [N, K]."""
+        R, Rp = self.YAW_RADIUS, self.PITCH_RADIUS
+        cy, sy, cp, sp, cr, sr, s, tx, ty = self._pose(p) if pose is None else pose
+        sqrt = torch.sqrt if pose is None else np.sqrt
+        x1 = u * cy + (sqrt((R * R - u * u).clip(min=0)) - R) * sy
+        y1 = v * cp + (sqrt((Rp * Rp - v * v).clip(min=0)) - Rp) * sp
+        X = s * (cr * x1 - sr * y1) + tx
+        Y = s * (sr * x1 + cr * y1) + ty
+        size = self.image_size
+        return (X + 1) * (size / 2) - 0.5, (Y + 1) * (size / 2) - 0.5
+
     def _forward(self, p: Dict[str, Tensor], uv: Tensor) -> Tensor:
         """Canonical points [N, K, 2] (float64) → pixel coordinates [N, K, 2] (x, y)."""
-        R, Rp = self.YAW_RADIUS, self.PITCH_RADIUS
-        u, v = uv[..., 0], uv[..., 1]
-        yaw, pitch = p['yaw'][:, None], p['pitch'][:, None]
-        x1 = u * torch.cos(yaw) + (torch.sqrt((R * R - u * u).clamp(min=0)) - R) * torch.sin(yaw)
-        y1 = v * torch.cos(pitch) + (torch.sqrt((Rp * Rp - v * v).clamp(min=0)) - Rp) * torch.sin(pitch)
-        roll, s = p['roll'][:, None], p['scale'][:, None]
-        X = s * (torch.cos(roll) * x1 - torch.sin(roll) * y1) + p['tx'][:, None]
-        Y = s * (torch.sin(roll) * x1 + torch.cos(roll) * y1) + p['ty'][:, None]
-        size = self.image_size
-        return torch.stack([(X + 1) * (size / 2) - 0.5, (Y + 1) * (size / 2) - 0.5], -1)
+        return torch.stack(self._forward_xy(p, uv[..., 0], uv[..., 1]), -1)
 
     def _fields(self, p: Dict[str, Tensor]):
         """Canonical coordinates of every pixel: u, v float32 [N, H, W] (exact inverse of :meth:`_forward`).
 
-        Pixels beside the rotated yaw cylinder (the head's silhouette) get u = 10, outside every shape; rows
+        Pixels beside the rotated yaw cylinder (the head's silhouette) get u + 10, outside every shape; rows
         beyond the (large) pitch cylinder keep the value at its rim.
         """
         R, Rp = self.YAW_RADIUS, self.PITCH_RADIUS
@@ -436,15 +490,20 @@ class SynthFaceGenerator:
         xa, xb, xc = c / s, sn / s, -(c * tx + sn * ty) / s + R * sy
         ya, yb, yc = -sn / s, c / s, (sn * tx - c * ty) / s + Rp * sp
         X, Y = self._X, self._Y
-        xp = torch.mul(X, f32(xa)) + torch.mul(Y, f32(xb)).add_(f32(xc))
-        yp = torch.mul(X, f32(ya)) + torch.mul(Y, f32(yb)).add_(f32(yc))
+        n, size = p['fw'].shape[0], self.image_size
+        tmp = self._buf('fields_tmp', n, size, size)
+        off = self._buf('fields_off', n, size, size)
         out = []
-        for q, rad, cs, sn_, mask in ((xp, R, cy, sy, True), (yp, Rp, cp, sp, False)):
-            w = torch.mul(q, q).neg_().add_(rad * rad)
-            outside = (w <= 0) if mask else None
+        for name, (a_, b_, c_), rad, cs, sn_, mask in (('u', (xa, xb, xc), R, cy, sy, True),
+                                                      ('v', (ya, yb, yc), Rp, cp, sp, False)):
+            q = torch.add(torch.mul(X, f32(a_)), torch.mul(Y, f32(b_)).add_(f32(c_)),
+                          out=self._buf(name, n, size, size))
+            w = torch.mul(q, q, out=tmp).neg_().add_(rad * rad)
+            if mask:   # beyond the cylinder (w < 0): + 10, outside every shape (arithmetic, no boolean mask)
+                torch.clamp(w, max=0, out=off).mul_(-1e30).clamp_(max=10.0)
             root = w.clamp_(min=0).sqrt_().mul_(f32(sn_))
-            val = torch.mul(q, f32(cs)).sub_(root)
-            out.append(val.masked_fill_(outside, 10.0) if mask else val)
+            val = q.mul_(f32(cs)).sub_(root)
+            out.append(val.add_(off) if mask else val)
         return out[0], out[1]
 
     def _window(self, p, boxes: Tensor, margin_px: float = 3.0) -> '_Window':
@@ -461,16 +520,18 @@ class SynthFaceGenerator:
             chunk; rolls and shifts spread features vertically more than horizontally). Pixels are evaluated
             from their own coordinates only, so the result never depends on the window.
         """
-        u0, v0, u1, v1 = boxes.unbind(1)
-        corners = torch.stack([torch.stack([u0, v0], 1), torch.stack([u1, v0], 1), torch.stack([u0, v1], 1),
-                               torch.stack([u1, v1], 1)], 1)
-        xy = self._forward(p, corners)                                   # [N, 4, 2]
+        # (a few float64 numbers per face: numpy on the host, far cheaper than a dozen small tensor ops)
+        if '_pose_np' not in p:
+            p['_pose_np'] = tuple(t.cpu().numpy() for t in self._pose(p))
+        b = boxes.cpu().numpy()
+        x, y = self._forward_xy(p, b[:, [0, 2, 0, 2]], b[:, [1, 1, 3, 3]], p['_pose_np'])  # corners [N, 4]
         size = self.image_size
-        lo = (xy.amin(1) - margin_px).floor().clamp(0, size)
-        hi = (xy.amax(1) + margin_px).ceil().clamp(0, size)
-        c0, c1 = int(lo[:, 0].min()), int(hi[:, 0].max())
-        h = int((hi[:, 1] - lo[:, 1]).clamp(min=0).max())
-        y0 = torch.minimum(lo[:, 1], torch.tensor(float(size - h), dtype=lo.dtype, device=lo.device)).long()
+        ylo = np.clip(np.floor(y.min(1) - margin_px), 0, size)
+        yhi = np.clip(np.ceil(y.max(1) + margin_px), 0, size)
+        c0 = int(np.clip(np.floor(x.min() - margin_px), 0, size))
+        c1 = int(np.clip(np.ceil(x.max() + margin_px), 0, size))
+        h = int(np.clip(yhi - ylo, 0, None).max()) if len(b) else 0
+        y0 = torch.from_numpy(np.minimum(ylo, float(size - h)).astype(np.int64)).to(self.device)
         return _Window(y0, h, c0, max(c1, c0), size)
 
     # ------------------------------------------------------------------ landmarks (float64)
@@ -566,69 +627,91 @@ class SynthFaceGenerator:
             sl = slice(start, min(n, start + self.chunk_size))
             pc = {k: v[sl] for k, v in p.items()}
             gc = {k: v[sl] for k, v in g.items()}
-            vis[sl], nir[sl] = self._rasterise_chunk(pc, gc)
+            self._rasterise_chunk(pc, gc, vis[sl], nir[sl])
         return vis, nir
 
-    def _rasterise_chunk(self, p: Dict[str, Tensor], g: Dict[str, Tensor]):
+    def _rasterise_chunk(self, p: Dict[str, Tensor], g: Dict[str, Tensor], vis_out: Tensor, nir_out: Tensor):
+        """Draw one chunk into ``vis_out`` uint8 [n, H, W, 3] and ``nir_out`` uint8 [n, H, W] (views, in place).
+
+        Albedo ``A`` [n, 4, H, W] is held in *camera* units: linear colour × white balance (RGB) or NIR gain,
+        × 255² (every colour is pre-scaled in float64), so the camera curve is one ``sqrt`` giving 0..255.
+        """
         n, size, dev = p['fw'].shape[0], self.image_size, self.device
         f32 = torch.float32
 
         def s1(t):  # per-sample scalar → [N, 1, 1] float32
             return t.to(f32).view(-1, 1, 1)
 
-        def c4(t):  # per-sample colour (display space) → linear [N, 4, 1, 1] float32
-            t = t.expand(n, 4) if t.dim() == 1 or t.shape[0] == 1 else t
-            return (t * t).to(f32).view(n, 4, 1, 1)
+        # white balance / NIR gain and the 255² of the output scale, folded into every surface colour
+        p = dict(p, cscale=torch.cat([p['wb'], p['nir_gain'][:, None]], 1) * (255.0 * 255.0))
 
+        def c4(t):  # per-sample colour (display space) → camera-scaled linear [N, 4, 1, 1] float32
+            t = t.expand(n, 4) if t.dim() == 1 or t.shape[0] == 1 else t
+            return (t * t * p['cscale']).to(f32).view(n, 4, 1, 1)
+
+        p['_pose'] = self._pose(p)
         G = {k: s1(v) for k, v in g.items()}
         ipw = s1(size * p['scale'] / 2.0)            # 1 / (one pixel in canonical units)
         u, v = self._fields(p)
 
-        # Full-image shapes: face oval with a jaw taper, hair volume, neck.
-        fw, fh, fcy = G['fw'], G['fh'], G['fcy']
-        vn = torch.sub(v, fcy).mul_(1.0 / fh)                       # (v - fcy) / fh
-        half_w = vn.clamp(min=0)
-        half_w.mul_(half_w).mul_(G['taper'] * fw).neg_().add_(fw)    # fw (1 - taper rel²)
-        q = torch.div(u, half_w)
-        q.mul_(q).add_(half_w.copy_(vn).mul_(vn))
-        a_face = _ramp_(q.neg_().add_(1.0).mul_(0.5 * fw * ipw))
+        # Full-image shapes: face oval with a jaw taper, hair volume, neck (scratch planes are reused).
+        buf = lambda name, *shape: self._buf(name, *(shape or (n, size, size)))  # noqa: E731
+        tmp = buf('tmp')
+        fw, half = G['fw'], s1(p['scale'] * (size / 2.0))             # half = ipw (float64 products)
+        vn = torch.sub(v, G['fcy'], out=buf('vn')).mul_(s1(1.0 / g['fh']))   # (v - fcy) / fh
+        half_w = torch.clamp(vn, min=0, out=buf('half_w'))
+        half_w.mul_(half_w).mul_(s1(-g['taper'] * g['fw'])).add_(fw)   # fw (1 - taper rel²)
+        q = torch.div(u, half_w, out=buf('a_face'))
+        q.mul_(q).add_(torch.mul(vn, vn, out=half_w))
+        k = s1(0.5 * g['fw'] * p['scale'] * (size / 2.0))
+        a_face = q.mul_(-k).add_(k + 0.5).clamp_(0.0, 1.0)           # ramp of (1 - q) fw / 2
 
-        hcy = s1(p['fcy'] - 0.06)
-        ha, hb = s1(p['fw'] + p['hvol']), s1(0.92 * p['fh'] + 0.8 * p['hvol'])
-        qh = torch.div(u, ha)
-        tmp = torch.sub(v, hcy).div_(hb)
+        ha, hb = p['fw'] + p['hvol'], 0.92 * p['fh'] + 0.8 * p['hvol']
+        qh = torch.mul(u, s1(1.0 / ha), out=buf('a_hair'))
+        torch.sub(v, s1(p['fcy'] - 0.06), out=tmp).mul_(s1(1.0 / hb))
         qh.mul_(qh).add_(tmp.mul_(tmp))
-        a_hair = _ramp_(qh.neg_().add_(1.0).mul_(0.5 * ha * ipw))
-        hcut = s1(torch.where(p['hlong'] > 0, p['fcy'] + 1.2 * p['fh'], p['ey'] + 0.14))
-        a_hair.mul_(_ramp_(torch.sub(hcut, v, out=tmp).mul_(ipw * 0.3)))
+        k = s1(0.5 * ha * p['scale'] * (size / 2.0))
+        a_hair = qh.mul_(-k).add_(k + 0.5).clamp_(0.0, 1.0)
+        hcut = torch.where(p['hlong'] > 0, p['fcy'] + 1.2 * p['fh'], p['ey'] + 0.14)
+        k = 0.3 * p['scale'] * (size / 2.0)
+        a_hair.mul_(torch.mul(v, s1(-k), out=tmp).add_(s1(hcut * k + 0.5)).clamp_(0.0, 1.0))
 
-        a_neck = _ramp_(torch.abs(u).neg_().add_(s1(0.6 * p['fw'])).mul_(ipw))
-        a_neck.mul_(_ramp_(torch.sub(v, fcy, out=tmp).mul_(ipw)))
-        cover = torch.maximum(a_face, a_hair)
+        a_neck = torch.abs(u, out=buf('a_neck')).mul_(-ipw)
+        a_neck.add_(s1(0.6 * p['fw'] * p['scale'] * (size / 2.0) + 0.5)).clamp_(0.0, 1.0)
+        a_neck.mul_(torch.mul(v, ipw, out=tmp).add_(s1(0.5 - g['fcy'] * p['scale'] * (size / 2.0))).clamp_(0.0, 1.0))
+        cover = torch.maximum(a_face, a_hair, out=buf('cover'))
         cover = torch.maximum(cover, a_neck, out=cover)
 
-        # Albedo, linear space [N, 4, H, W]: hair behind, ears, neck, skin, features, fringe.
-        skin = c4(p['skin'])
-        A = c4(p['hair']).expand(n, 4, size, size).contiguous()
+        # Albedo [N, 4, H, W]: hair, ears, neck, skin (with its texture), composited as one weighted sum.
+        hair, skin = c4(p['hair']), c4(p['skin'])
+        neck = skin * 0.65
+        behind = torch.mul(a_neck, a_face, out=buf('behind')).sub_(a_neck).add_(1.0).sub_(a_face)
+        w_neck = a_neck.sub_(torch.mul(a_face, a_neck, out=tmp))      # a_neck (1 - a_face)
+        tex = torch.index_select(self._texture, 0, p['tex_idx'], out=buf('tex'))
+        amp = s1(p['tex_amp'])
+        w_skin = torch.mul(tex, amp, out=buf('w_skin')).add_(1.0).mul_(a_face)   # skin texture (multiplicative)
+        w_skin_n = tex.mul_(amp * 0.3).add_(1.0).mul_(a_face)                     # weaker in NIR
+        A = buf('A', n, 4, size, size)
+        for c in range(4):
+            Ac = torch.mul(behind, hair[:, c], out=A[:, c])
+            Ac.add_(torch.mul(w_neck, neck[:, c], out=tmp))
+            Ac.add_(torch.mul(w_skin if c < 3 else w_skin_n, skin[:, c], out=tmp))
+        # ears: between the hair and the neck / face
         cx, cyy, ea, eb = p['fw'] * 0.96, p['ey'] + 0.07, 0.055 * p['ear'], 0.11 * p['ear']
         win = self._window(p, torch.stack([-cx - ea, cyy - eb, cx + ea, cyy + eb], 1))
         a_ear = self._ellipse(torch.abs(win.get(u)), win.get(v), s1(cx), s1(cyy), s1(ea), s1(eb), ipw)
         Ab = win.get(A)
-        _blend_exact_(Ab, skin * 0.75, a_ear)
+        Ab.add_(torch.mul(a_ear, win.get(behind))[:, None] * (skin * 0.75 - hair))
         win.put(A, Ab)
         win.put(cover, torch.maximum(win.get(cover), a_ear))
-        _blend_(A, skin * 0.65, a_neck)
-        _blend_(A, skin, a_face)
-        # Skin texture (multiplicative, weaker in NIR).
-        tex = self._texture[p['tex_idx']].mul_(a_face).mul_(s1(p['tex_amp']))
-        A[:, 3].mul_(torch.mul(tex, 0.3).add_(1.0))
-        A[:, :3].mul_(tex.add_(1.0)[:, None])
 
         # Normal field of the head (ellipsoid) in the canonical frame; bumps add to nx, ny.
-        nx = torch.mul(u, s1(1.0 / (1.3 * p['fw'])))
+        nx = torch.mul(u, s1(1.0 / (1.3 * p['fw'])), out=buf('nx'))
         ny = vn.mul_(s1(p['fh'] / (1.45 * p['fh'])))
 
-        self._draw_features(p, g, G, u, v, A, nx, ny, ipw)
+        dark = buf('dark').fill_(1.0)       # darkening factor of lines and creases (multiplies the albedo)
+        self._draw_features(p, g, G, u, v, A, nx, ny, ipw, dark)
+        A.mul_(dark[:, None])
 
         # Fringe: hair in front of the forehead above the hairline.
         hl, hc, hp = s1(p['hairline']), s1(p['hcurve']), s1(p['hpart'])
@@ -641,33 +724,44 @@ class SynthFaceGenerator:
         line = torch.mul(uu, uu).mul_(hc).add_(torch.mul(uu, hp)).add_(hl)
         a_fr = _ramp_(line.sub_(vv).mul_(ipw * 0.7)).mul_(win.get(a_hair))
         Ab = win.get(A)
-        _blend_exact_(Ab, c4(p['hair']), a_fr)
+        _blend_exact_(Ab, hair, a_fr)
         win.put(A, Ab)
 
-        # Shading: VIS directional light, NIR light at the camera (nearly illumination-invariant).
+        # Shading: VIS directional light, NIR light at the camera (nearly illumination-invariant); the
+        # coverage multiplies the shading, the background fills the rest.
         light_c, view_c = self._to_canonical(p)
-        nz = torch.mul(nx, nx)
+        nz = torch.mul(nx, nx, out=buf('nz'))
         nz.add_(torch.mul(ny, ny, out=tmp)).neg_().add_(1.0).clamp_(0.04, 1.0).sqrt_()
-        ndl = torch.mul(nx, s1(light_c[:, 0])).add_(torch.mul(ny, s1(light_c[:, 1]), out=tmp))
-        ndl.add_(torch.mul(nz, s1(light_c[:, 2]), out=tmp))
-        ndv = nx.mul_(s1(view_c[:, 0])).add_(ny.mul_(s1(view_c[:, 1]))).add_(nz.mul_(s1(view_c[:, 2])))
-        amb = s1(p['ambient'])
-        shade_v = ndl.clamp_(min=0).mul_(1.0 - amb).add_(amb)
-        shade_n = ndv.clamp_(min=0).mul_(0.7).add_(0.3)
-        A[:, :3].mul_(shade_v[:, None]).mul_(p['wb'].to(f32).view(n, 3, 1, 1))
-        A[:, 3].mul_(shade_n).mul_(s1(p['nir_gain']))
-
-        # Background (vertical gradient), coverage, camera curve, sensor noise, quantisation.
-        bg = c4(p['bg']) * (self._Y.view(1, 1, size, 1) * s1(p['bg_grad']).view(n, 1, 1, 1) + 1.0)
-        A.sub_(bg).mul_(cover[:, None]).add_(bg)
-        A.clamp_(0.0, 1.0).sqrt_()
-        if bool((p['noise_sigma'] > 0).any()):
-            sigma = s1(p['noise_sigma'])
-            A[:, :3].add_(self._noise[p['noise_idx']].mul_(sigma)[:, None])
-            A[:, 3].add_(self._noise[(p['noise_idx'] + 1) % self.NOISE_BANK].mul_(sigma))
-        A.mul_(255.0).add_(0.5).clamp_(0.0, 255.0)
-        q = A.to(torch.uint8)                                   # contiguous cast, then a 1-byte permute
-        return q[:, :3].permute(0, 2, 3, 1), q[:, 3]
+        amb = p['ambient']
+        lc = light_c * (1.0 - amb)[:, None]
+        shade_v = torch.mul(nx, s1(lc[:, 0]), out=buf('shade_v')).add_(torch.mul(ny, s1(lc[:, 1]), out=tmp))
+        shade_v.add_(torch.mul(nz, s1(lc[:, 2]), out=tmp)).clamp_(min=0).add_(s1(amb)).mul_(cover)
+        vc = view_c * 0.7
+        shade_n = nx.mul_(s1(vc[:, 0])).add_(ny.mul_(s1(vc[:, 1]))).add_(nz.mul_(s1(vc[:, 2])))
+        shade_n.clamp_(min=0).add_(0.3).mul_(cover)
+        # background (vertical gradient, camera units) where the head does not cover
+        bg = (p['bg'] * p['bg'] * (255.0 * 255.0)).to(f32).view(n, 4, 1, 1)
+        rest = cover.neg_().add_(1.0).mul_(torch.mul(self._Y, s1(p['bg_grad'])).add_(1.0))
+        # Quantisation by the float32 "magic number": x + 2^23 (0 <= x < 256) rounds x to the nearest integer,
+        # which then sits in the lowest byte (little-endian) -- far faster than a float → uint8 cast.
+        magic = 8388608.0
+        noisy = bool((p['noise_sigma'] > 0).any())
+        if noisy:
+            sigma = s1(p['noise_sigma'] * 255.0)
+            noise_v = torch.index_select(self._noise, 0, p['noise_idx'], out=buf('noise_v')).mul_(sigma)
+            noise_n = torch.index_select(self._noise, 0, (p['noise_idx'] + 1) % self.NOISE_BANK, out=tmp)
+            noise_n.mul_(sigma)
+        # per channel: shading, background, camera curve (gamma 2: sqrt gives 0..255), noise, quantisation
+        for c in range(4):
+            Ac = A[:, c].mul_(shade_v if c < 3 else shade_n)
+            Ac.add_(torch.mul(rest, bg[:, c], out=nz)).clamp_(0.0, 255.0 * 255.0).sqrt_()
+            if noisy:
+                Ac.add_(noise_v if c < 3 else noise_n)
+            Ac.add_(magic).clamp_(magic, magic + 255.0)
+            if _LITTLE_ENDIAN:
+                (vis_out[..., c] if c < 3 else nir_out).copy_(Ac.view(torch.uint8)[..., ::4])
+            else:
+                (vis_out[..., c] if c < 3 else nir_out).copy_(Ac.sub_(magic))
 
     @staticmethod
     def _ellipse(uu, vv, cx, cy, a, b, ipw):
@@ -698,18 +792,22 @@ class SynthFaceGenerator:
         view = M[:, 2, :]                                         # M^T (0, 0, 1)
         return light, view
 
-    def _draw_features(self, p, g, G, u, v, A, nx, ny, ipw):
-        """Eyes, brows, wrinkles, nose, folds, cheeks, mouth, chin into albedo ``A`` and normals, in place."""
+    def _draw_features(self, p, g, G, u, v, A, nx, ny, ipw, dark):
+        """Eyes, brows, wrinkles, nose, folds, cheeks, mouth, chin into albedo ``A`` and normals, in place.
+
+        Wrinkles, nose creases, nostrils and folds only darken: they multiply the one-channel ``dark`` plane
+        (applied to ``A`` afterwards), which is cheaper to gather and scatter than the four albedo channels.
+        """
         n = A.shape[0]
         f32 = torch.float32
 
         def s1(t):
             return t.to(f32).view(-1, 1, 1)
 
-        def c4(t):
+        def c4(t):  # camera-scaled linear colour (see :meth:`_rasterise_chunk`)
             t = torch.as_tensor(t, dtype=torch.float64, device=A.device)
             t = t.expand(n, 4) if t.dim() == 1 else t
-            return (t * t).to(f32).view(n, 4, 1, 1)
+            return (t * t * p['cscale']).to(f32).view(n, 4, 1, 1)
 
         def band(u0, v0, u1, v1, albedo=True):
             """One window per face around its canonical box: (window, u, v[, albedo]), [N, (4,) h, w] copies
@@ -767,26 +865,29 @@ class SynthFaceGenerator:
 
         # ---- forehead and glabella wrinkles (skipped when no face of the batch has them)
         if bool((g['forehead'] > 0).any()):
-            win, uu, vv, Ab = band(-0.3 + 0 * g['by'], g['by'] - 0.22, 0.3 + 0 * g['by'], g['by'] - 0.03)
+            win, uu, vv = band(-0.3 + 0 * g['by'], g['by'] - 0.22, 0.3 + 0 * g['by'], g['by'] - 0.03, albedo=False)
+            Db = win.get(dark)
             width = _ramp_(torch.mul(uu, uu).neg_().add_(0.26 ** 2).mul_(ipw * 2.0))
             curve = torch.mul(uu, uu).mul_(0.18).add_(G['by'])
             for i in range(3):
                 line = torch.sub(vv, curve).add_(0.075 + 0.045 * i).abs_().neg_().add_(0.005)
-                _darken_(Ab, _ramp_(line.mul_(ipw * 0.6)).mul_(width), G['forehead'] * 0.5)
-            win.put(A, Ab)
+                _darken1_(Db, _ramp_(line.mul_(ipw * 0.6)).mul_(width), G['forehead'] * 0.5)
+            win.put(dark, Db)
         if bool((g['glabella'] > 0).any()):
-            win, uu, vv, Ab = band(-0.09 + 0 * g['by'], g['by'] - 0.05, 0.09 + 0 * g['by'], g['by'] + 0.07)
+            win, uu, vv = band(-0.09 + 0 * g['by'], g['by'] - 0.05, 0.09 + 0 * g['by'], g['by'] + 0.07, albedo=False)
+            Db = win.get(dark)
             vr = _ramp_(torch.sub(vv, G['by']).add_(0.03).mul_(ipw)).mul_(
                 _ramp_(torch.sub(vv, G['by']).neg_().add_(0.05).mul_(ipw)))
             for side in (-1.0, 1.0):
                 xl = torch.sub(vv, G['by']).mul_(-0.25 * side).add_(0.035 * side)
                 a_g = _ramp_(xl.sub_(uu).abs_().neg_().add_(0.005).mul_(ipw * 0.7)).mul_(vr)
-                _darken_(Ab, a_g, G['glabella'] * 0.6)
-            win.put(A, Ab)
+                _darken1_(Db, a_g, G['glabella'] * 0.6)
+            win.put(dark, Db)
 
         # ---- nose: bumps for shading, ala creases, nostrils, wrinkles
         nxc, nyc, nw, ntop = g['nx'], g['ny'], g['nw'], g['ntop']
-        win, uu, vv, Ab = band(nxc - 1.7 * nw, ntop - 0.01, nxc + 1.7 * nw, nyc + 0.07)
+        win, uu, vv = band(nxc - 1.7 * nw, ntop - 0.01, nxc + 1.7 * nw, nyc + 0.07, albedo=False)
+        Db = win.get(dark)
         nxb, nyb = win.get(nx), win.get(ny)
         self._bump(nxb, nyb, uu, vv, s1(0.7 * nxc), s1(0.5 * (ntop + nyc) + 0.02), s1(0.9 * nw),
                    s1(0.62 * (nyc - ntop) + 0.02), 0.012)
@@ -799,17 +900,17 @@ class SynthFaceGenerator:
             du, dv = torch.sub(uu, acx).div_(aa), torch.sub(vv, acy).div_(ab)
             ring = du.mul_(du).add_(dv * dv).sqrt_().sub_(1.0).abs_().mul_(aa).neg_().add_(0.006)
             half = _ramp_(dv.mul_(ab).add_(0.2 * ab).mul_(ipw))
-            _darken_(Ab, _ramp_(ring.mul_(ipw * 0.7)).mul_(half), 0.3)
+            _darken1_(Db, _ramp_(ring.mul_(ipw * 0.7)).mul_(half), 0.3)
             nost = self._ellipse(uu, vv, s1(nxc + side * 0.52 * nw), s1(nyc + 0.03), s1(0.36 * nw),
                                  s1(0.17 * nw + 0.004), ipw)
-            _darken_(Ab, nost, 0.75)
+            _darken1_(Db, nost, 0.75)
         if bool((g['nose_wr'] > 0).any()):
             for i in range(2):
                 ly = s1(ntop + (nyc - ntop) * 0.3 + 0.028 * i)
                 wr = _ramp_(torch.sub(vv, ly).abs_().neg_().add_(0.005).mul_(ipw * 0.7))
                 wr.mul_(_ramp_(torch.sub(uu, s1(0.5 * nxc)).abs_().neg_().add_(s1(0.8 * nw)).mul_(ipw)))
-                _darken_(Ab, wr, G['nose_wr'] * 0.6)
-        win.put(A, Ab)
+                _darken1_(Db, wr, G['nose_wr'] * 0.6)
+        win.put(dark, Db)
 
         # ---- cheeks (bump, VIS blush) and nasolabial folds
         mx, my, mw = g['mx'], g['my'], g['mw']
@@ -832,14 +933,15 @@ class SynthFaceGenerator:
             # fold from the nose wing to beyond the mouth corner
             x0, y0 = nxc + side * 1.25 * nw, g['ny'] + 0.005
             x1, y1 = mx + side * (mw + 0.035), my + 0.06
-            win, uu, vv, Ab = band(torch.minimum(x0, x1) - 0.05, y0, torch.maximum(x0, x1) + 0.05, y1)
+            win, uu, vv = band(torch.minimum(x0, x1) - 0.05, y0, torch.maximum(x0, x1) + 0.05, y1, albedo=False)
+            Db = win.get(dark)
             frac = torch.sub(vv, s1(y0)).mul_(s1(1.0 / (y1 - y0)))
             uf = torch.mul(frac, s1(x1 - x0)).add_(s1(x0)).add_(frac * (1 - frac) * (0.04 * side))
             a_f = _ramp_(uf.sub_(uu).abs_().neg_().add_(0.007).mul_(ipw * 0.6))
             a_f.mul_(_ramp_(frac.mul_(frac.neg().add_(1.0)).mul_(s1(y1 - y0)).mul_(ipw)))
             strength = g['fold'] + g['fold_uni'] * ((p['side'] * side) > 0)
-            _darken_(Ab, a_f, s1(0.35 * strength))
-            win.put(A, Ab)
+            _darken1_(Db, a_f, s1(0.35 * strength))
+            win.put(dark, Db)
 
         # ---- mouth: lips, interior, teeth, lip and chin bumps
         dmin = torch.minimum(g['dL'], g['dR']).clamp(max=0)
