@@ -132,7 +132,7 @@ class SynthFaceGenerator:
     TEXTURE_BANK = 16
 
     def __init__(self, image_size: int = 112, seed: int = 0, difficulty: Union[str, dict] = 'default',
-                 device: Union[str, torch.device] = 'cpu', chunk_size: int = 64):
+                 device: Union[str, torch.device] = 'cpu', chunk_size: int = 32):
         if not isinstance(image_size, int) or image_size < 32:
             raise ValueError(f'SynthFaceGenerator: image_size must be an int >= 32, got {image_size!r}.')
         if isinstance(difficulty, str):
