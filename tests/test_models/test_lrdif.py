@@ -329,3 +329,35 @@ def test_s2_alone_loads_s1_checkpoint(tmp_path):
         a, b = getattr(s1, name).state_dict(), getattr(s2, name).state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a), name
     assert s2.stage == 's2' and not any(p.requires_grad for p in s2.fpen_s1.parameters())
+
+
+def test_checkpoint_carries_the_stage():
+    """An 'auto' model restores the stage of the weights it loads (a post-hand-over checkpoint is evaluated by
+    the label-free S2 path); a fixed stage stays as configured; weights without ``stage_id`` keep the stage."""
+    trained = build(stage='auto')
+    trained.set_stage('s2')
+    state = trained.state_dict()
+    assert int(state['stage_id']) == 1
+    fresh = build(stage='auto')
+    assert fresh.stage == 's1'
+    fresh.load_state_dict(state)
+    assert fresh.stage == 's2' and not any(p.requires_grad for p in fresh.fpen_s1.parameters())
+    fixed = build(stage='s1')
+    fixed.load_state_dict(state)
+    assert fixed.stage == 's1' and int(fixed.stage_id) == 0
+    old = {k: v for k, v in state.items() if k != 'stage_id'}
+    legacy = build(stage='auto')
+    legacy.load_state_dict(old)          # strict: the missing key is filled with the current stage
+    assert legacy.stage == 's1' and int(legacy.stage_id) == 0
+
+
+def test_checkpoint_stage_through_mmengine_loader(tmp_path):
+    """mmengine's loader (used by the Runner and the inferencer) goes through the same hook."""
+    from mmengine.runner.checkpoint import load_checkpoint
+    trained = build(stage='auto')
+    trained.set_stage('s2')
+    path = tmp_path / 'final.pth'
+    torch.save({'state_dict': trained.state_dict()}, path)
+    fresh = build(stage='auto')
+    load_checkpoint(fresh, str(path), map_location='cpu', strict=True)
+    assert fresh.stage == 's2'

@@ -186,6 +186,9 @@ class LRDif(BaseModel):
                              f'entries {self.classes}; make model.classes match the dataset.')
 
         self.stage = 's1'
+        # The current stage travels with the weights (0 = S1, 1 = S2): a checkpoint of a 'auto' run taken after
+        # the hand-over is evaluated/served by the label-free S2 path (tools/test.py, the inferencer).
+        self.register_buffer('stage_id', torch.zeros((), dtype=torch.long))
         self.set_stage('s2' if stage == 's2' else 's1')
 
     # ---- stages -------------------------------------------------------------------------------------
@@ -194,6 +197,7 @@ class LRDif(BaseModel):
         if stage not in ('s1', 's2'):
             raise ValueError(f"LRDif.set_stage: stage must be 's1' or 's2'; got {stage!r}.")
         self.stage = stage
+        self.stage_id.fill_(int(stage == 's2'))
         self.fpen_s1.requires_grad_(stage == 's1')
         if stage == 's2':
             self.fpen_s1.eval()
@@ -207,6 +211,20 @@ class LRDif(BaseModel):
         if self.stage == 's2':
             self.fpen_s1.eval()
         return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Loading a checkpoint restores its stage when ``stage='auto'``; a fixed stage stays as configured.
+
+        A checkpoint without ``stage_id`` (older fertools) keeps the current stage.
+        """
+        key = prefix + 'stage_id'
+        saved = state_dict.get(key)
+        state_dict[key] = self.stage_id.clone() if saved is None else saved
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if saved is not None and self.stage_mode == 'auto':
+            self.set_stage('s2' if int(saved) == 1 else 's1')
+        else:
+            self.stage_id.fill_(int(self.stage == 's2'))
 
     def init_weights(self):
         super().init_weights()
