@@ -1,0 +1,43 @@
+"""tools/analysis/lrdif_table.py: its rows, the metrics it reads from a run's log, and the resume rule."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('lrdif_table', osp.join(ROOT, 'tools', 'analysis', 'lrdif_table.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rows_cover_the_issue_table():
+    tool = load_tool()
+    assert set(tool.PRIORITY) == set(tool.ROWS)
+    assert {'resnet18', 's2-v1', 's2-v2', 's2-v3', 's2-v4'} <= set(tool.ROWS)
+    assert [r for r in tool.ROWS if r.startswith('T')] == ['T1', 'T2', 'T8', 'T16', 'T32']
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--rows', 's2-v9'])
+
+
+def test_reads_the_last_test_line(tmp_path):
+    tool = load_tool()
+    log = tmp_path / '20261123_000000' / '20261123_000000.log'
+    log.parent.mkdir()
+    log.write_text('Iter(val) [4/4]    fer/accuracy: 0.9000  fer/macro_f1: 0.9000\n'
+                   'Iter(test) [4/4]    fer/accuracy: 0.1111  fer/macro_f1: 0.0500  fer/mean_recall: 0.1\n'
+                   'Iter(test) [4/4]    fer/accuracy: 0.4206  fer/macro_f1: 0.3427  fer/mean_recall: 0.4\n')
+    assert tool.read_test_metrics(str(tmp_path)) == pytest.approx((42.06, 34.27))
+    assert tool.read_test_metrics(str(tmp_path / 'nothing')) is None
+
+
+def test_finished_runs_are_not_repeated(tmp_path):
+    tool = load_tool()
+    (tmp_path / 'result.json').write_text(json.dumps(dict(accuracy=50.0, macro_f1=45.0, wall_s=1.0)))
+    # a config that does not exist: the run would fail if it were started
+    assert tool.train('configs/none.py', str(tmp_path), [], 1)['accuracy'] == 50.0
+    assert tool.mean_std([40.0, 50.0]) == '45.0 ± 7.1' and tool.mean_std([]) == 'n/a'

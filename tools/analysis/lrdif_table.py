@@ -1,0 +1,175 @@
+"""LRDif ablation table on SynthFace-UDC: several seeds, mean ± std of the label-free test accuracy.
+
+    python tools/analysis/lrdif_table.py --seeds 0 1 2 --jobs 2 --work-dir work_dirs/lrdif_table
+
+Each seed trains LRDif stage 1 once (``configs/lrdif/lrdif_synthface-udc_s1.py``); every S2 row then starts
+from that seed's S1 checkpoint (``configs/lrdif/lrdif_synthface-udc_s2.py`` + the row's switches), so the rows
+differ only in the S2 variant. The ResNet-18 row trains ``configs/lrdif/resnet18_synthface-udc.py`` for the
+same number of iterations (S1 + S2). ``--seeds`` sets ``randomness.seed`` (initialisation, data order,
+training-time degradation); the data set itself (identities, test images, fixed-seed test degradation) is the
+same for every seed.
+
+Rows (``--rows``, default all): ``resnet18``, ``s2-v1`` (no DM), ``s2-v2`` (L_ce only), ``s2-v3`` (default:
+L_ce + L_kl, T = 4), ``s2-v4`` (no inserted noise), ``T1``, ``T2``, ``T8``, ``T16``, ``T32`` (S2-V3 with
+``model.schedule.num_timesteps=T``; T = 4 is the ``s2-v3`` row).
+
+Runs are separate ``tools/train.py`` processes, ``--jobs`` at a time, each with ``--threads`` torch threads.
+A run whose ``result.json`` exists is not repeated, so an interrupted table resumes. The table (markdown)
+and every per-seed figure are printed at the end and written to ``WORK_DIR/table.md`` / ``table.json``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import re
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+S1_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s1.py'
+S2_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s2.py'
+BASELINE_CONFIG = 'configs/lrdif/resnet18_synthface-udc.py'
+
+#: row name → (label in the table, extra --cfg-options of the S2 run); None marks the baseline.
+ROWS = {
+    'resnet18': ('ResNet-18 baseline (same data, 720 iterations)', None),
+    's2-v1': ('LRDif S2-V1 (no DM)', ['model.use_diffusion=False']),
+    's2-v2': ('LRDif S2-V2 (L_ce only)', ['model.use_kl=False']),
+    's2-v3': ('LRDif S2-V3 (default, T = 4)', []),
+    's2-v4': ('LRDif S2-V4 (no inserted noise)', ['model.insert_noise=False']),
+    **{f'T{t}': (f'LRDif S2-V3, T = {t}', [f'model.schedule.num_timesteps={t}']) for t in (1, 2, 8, 16, 32)},
+}
+#: run order: the default S2 first, then the other variants, the baseline, the T sweep.
+PRIORITY = ('s2-v3', 's2-v1', 's2-v2', 's2-v4', 'resnet18', 'T1', 'T2', 'T8', 'T16', 'T32')
+TEST_LINE = re.compile(r'Iter\(test\).*?fer/accuracy: ([0-9.]+)\s+fer/macro_f1: ([0-9.]+)')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--rows', default=','.join(ROWS), help=f'comma-separated subset of {list(ROWS)}')
+    p.add_argument('--jobs', type=int, default=1, help='runs at a time')
+    p.add_argument('--threads', type=int, default=None, help='torch threads per run (default: cores / jobs)')
+    p.add_argument('--work-dir', default='work_dirs/lrdif_table')
+    p.add_argument('--cfg-options', nargs='*', default=[], help='extra options for every run (all rows)')
+    args = p.parse_args(argv)
+    unknown = [r for r in args.rows.split(',') if r not in ROWS]
+    if unknown:
+        p.error(f'unknown rows {unknown}; choose from {list(ROWS)}')
+    return args
+
+
+def read_test_metrics(work_dir: str):
+    """(accuracy, macro-F1) in % from the last ``Iter(test)`` line of the run's log, or None."""
+    logs = sorted(p for p in (osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs) if p.endswith('.log'))
+    for path in reversed(logs):
+        with open(path) as f:
+            hits = TEST_LINE.findall(f.read())
+        if hits:
+            acc, f1 = hits[-1]
+            return 100 * float(acc), 100 * float(f1)
+    return None
+
+
+def train(config: str, work_dir: str, options, threads: int) -> dict:
+    """Run one ``tools/train.py`` process (skipped when ``result.json`` exists) → its result dict."""
+    result_file = osp.join(work_dir, 'result.json')
+    if osp.isfile(result_file):
+        with open(result_file) as f:
+            return json.load(f)
+    os.makedirs(work_dir, exist_ok=True)
+    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir]
+    if options:
+        cmd += ['--cfg-options', *options]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    start = time.time()
+    with open(osp.join(work_dir, 'stdout.txt'), 'w') as out:
+        rc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        raise RuntimeError(f'run failed (exit {rc}): {" ".join(cmd)}; see {work_dir}/stdout.txt')
+    metrics = read_test_metrics(work_dir)
+    result = dict(command=' '.join(cmd), wall_s=round(time.time() - start, 1))
+    if metrics is not None:
+        result.update(accuracy=metrics[0], macro_f1=metrics[1])
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def mean_std(values):
+    if not values:
+        return 'n/a'
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f'{statistics.mean(values):.1f} ± {std:.1f}'
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rows = args.rows.split(',')
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
+    work = osp.abspath(args.work_dir)
+    results = {row: {} for row in rows}
+    s1_rows = [r for r in rows if ROWS[r][1] is not None]
+
+    def s1_job(seed):
+        return train(S1_CONFIG, osp.join(work, f'seed{seed}', 's1'), [f'randomness.seed={seed}', *args.cfg_options],
+                     threads)
+
+    def row_job(row, seed):
+        opts = [f'randomness.seed={seed}', *args.cfg_options]
+        if ROWS[row][1] is None:
+            return train(BASELINE_CONFIG, osp.join(work, f'seed{seed}', row), opts, threads)
+        s1_ckpt = osp.join(work, f'seed{seed}', 's1', 'iter_120.pth')
+        return train(S2_CONFIG, osp.join(work, f'seed{seed}', row), [*opts, f'model.s1_checkpoint={s1_ckpt}',
+                                                                     *ROWS[row][1]], threads)
+
+    # S1 of every seed first, then the rows by PRIORITY (every seed of a row before the next row), so an
+    # interrupted table has complete rows.
+    with ThreadPoolExecutor(args.jobs) as pool:
+        pending = {pool.submit(s1_job, s): ('s1', s) for s in args.seeds} if s1_rows else {}
+        queue = [(r, s) for r in PRIORITY if r in rows for s in args.seeds]
+        s1_done = set()
+
+        def fill():
+            while queue and len(pending) < args.jobs:
+                ready = [(r, s) for r, s in queue if ROWS[r][1] is None or s in s1_done]
+                if not ready:
+                    return
+                queue.remove(ready[0])
+                pending[pool.submit(row_job, *ready[0])] = ready[0]
+
+        fill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                row, seed = pending.pop(fut)
+                res = fut.result()
+                if row == 's1':
+                    s1_done.add(seed)
+                else:
+                    results[row][seed] = res
+                print(f'[{time.strftime("%H:%M:%S")}] {row} seed {seed}: '
+                      f'{res.get("accuracy", "-")} % ({res["wall_s"]} s)', flush=True)
+            fill()
+
+    lines = ['| model | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean ± std acc. (%) | macro-F1 (%) |',
+             '|---|' + '---|' * (len(args.seeds) + 2)]
+    for row in rows:
+        accs = [results[row][s]['accuracy'] for s in args.seeds if 'accuracy' in results[row].get(s, {})]
+        f1s = [results[row][s]['macro_f1'] for s in args.seeds if 'macro_f1' in results[row].get(s, {})]
+        cells = [f'{results[row][s]["accuracy"]:.1f}' if 'accuracy' in results[row].get(s, {}) else '-'
+                 for s in args.seeds]
+        lines.append(f'| {ROWS[row][0]} | ' + ' | '.join(cells) + f' | {mean_std(accs)} | {mean_std(f1s)} |')
+    table = '\n'.join(lines)
+    print(table)
+    with open(osp.join(work, 'table.md'), 'w') as f:
+        f.write(table + '\n')
+    with open(osp.join(work, 'table.json'), 'w') as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
