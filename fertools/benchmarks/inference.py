@@ -5,7 +5,9 @@
 Batches of random uint8 BGR faces at the model's input size (``meta.dataset_meta.input_size`` of the
 checkpoint, else the config's ``input_size`` / test pipeline size, else 112) are built once, on the host,
 as the data loader would hand them over; each timed step copies them to the device, normalises and predicts
-(softmax scores and labels into ``FERDataSample``\\ s), synchronised.
+(softmax scores and labels into ``FERDataSample``\\ s), synchronised. Models that read landmark heatmaps
+(LRDif) get random ones of their landmark net's size with every sample, as the pipeline would deliver them;
+feature caches (LRDif's frozen-CLIP cache) are switched off, since every timed batch is the same.
 """
 import os.path as osp
 
@@ -41,6 +43,16 @@ def _input_size(model, cfg, override):
     return (int(size[0]), int(size[1])) if isinstance(size, (list, tuple)) else (int(size), int(size))
 
 
+def _landmark_heatmaps(model, n, generator):
+    """Per-sample landmark heatmaps ``[n, K, h, w]`` for a model whose backbone reads them (LRDif's
+    UDCformer with a heatmap landmark net; the data pipeline renders them, so they are inputs here), else None."""
+    net = getattr(getattr(model, 'backbone', None), 'landmark_net', None)
+    if getattr(model, 'landmark_key', None) is None or getattr(net, 'input_kind', None) != 'heatmaps':
+        return None
+    h, w = net.heatmap_size
+    return torch.rand((n, net.num_landmarks, h, w), generator=generator)
+
+
 def run(args) -> str:
     device = pin_device(args.device)
     from fertools.apis import get_config, get_model
@@ -57,8 +69,23 @@ def run(args) -> str:
     if device.type == 'cuda':
         inputs = [x.pin_memory() for x in inputs]
 
+    for module in model.modules():   # every timed batch is the same: time encoding, not a feature cache
+        if getattr(module, 'cache_image_features', False):
+            module.cache_image_features = False
+    heatmaps = _landmark_heatmaps(model, args.batch_size, g)
+    if heatmaps is not None and device.type == 'cuda':
+        heatmaps = heatmaps.pin_memory()
+
+    def samples():
+        if heatmaps is None:
+            return [FERDataSample() for _ in inputs]
+        out = [FERDataSample() for _ in heatmaps]
+        for sample, hm in zip(out, heatmaps):
+            sample.set_field(hm, model.landmark_key)
+        return out
+
     def step():
-        batch = dict(inputs=inputs, data_samples=[FERDataSample() for _ in inputs])
+        batch = dict(inputs=inputs, data_samples=samples())
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.amp):
             return model.test_step(batch)
 

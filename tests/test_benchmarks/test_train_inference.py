@@ -58,3 +58,19 @@ def test_inference_benchmark(tiny_config, capsys):
     line = inference.run(_args(inference, [tiny_config, '--batch-size', '4', '--iters', '2', '--warmup', '1']))
     assert re.fullmatch(r'inference: \d+\.\d img/s', line)
     assert 'input 16x16' in capsys.readouterr().out
+
+
+def test_inference_benchmark_lrdif_gets_heatmaps_and_encodes_every_batch(tmp_path, capsys, monkeypatch):
+    """LRDif (S2, label-free) reads landmark heatmaps from its samples: the benchmark supplies them, and the
+    frozen-CLIP feature cache is off so every timed batch is encoded."""
+    from fertools.benchmarks import inference
+    from fertools.models.backbones.open_clip_encoder import OpenCLIPEncoder
+    encoded = []
+    raw = OpenCLIPEncoder._encode_image_raw
+    monkeypatch.setattr(OpenCLIPEncoder, '_encode_image_raw', lambda self, x: encoded.append(len(x)) or raw(self, x))
+    cfg = tmp_path / 'lrdif_s2.py'
+    cfg.write_text(f"_base_ = ['{ROOT}/configs/lrdif/lrdif_synthface-udc_s2.py']\nmodel = dict(s1_checkpoint=None)\n")
+    line = inference.run(_args(inference, [str(cfg), '--batch-size', '3', '--iters', '2', '--warmup', '1']))
+    assert re.fullmatch(r'inference: \d+\.\d img/s', line)
+    assert 'input 64x64' in capsys.readouterr().out
+    assert encoded == [3, 3, 3]
