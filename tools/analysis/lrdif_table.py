@@ -151,8 +151,8 @@ def main(argv=None):
                     s1_done.add(seed)
                 else:
                     results[row][seed] = res
-                print(f'[{time.strftime("%H:%M:%S")}] {row} seed {seed}: '
-                      f'{res.get("accuracy", "-")} % ({res["wall_s"]} s)', flush=True)
+                acc = f'{res["accuracy"]:.2f} %' if 'accuracy' in res else 'done'
+                print(f'[{time.strftime("%H:%M:%S")}] {row} seed {seed}: {acc} ({res["wall_s"]} s)', flush=True)
             fill()
 
     lines = ['| model | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean ± std acc. (%) | macro-F1 (%) |',
