@@ -140,7 +140,7 @@ def main(argv=None):
         few_nir_vis, few_nir, few_y, n_few = load('train', args, max_subjects=args.few)
         acc, = train_eval(few_nir, few_y, [(te_nir, te_y)], args, 'NIR few')
         report(f'NIR, {n_few} train subjects', len(few_y), acc)
-    print(f'\n| setting | train images | test acc. (%) |\n|---|---|---|')
+    print('\n| setting | train images | test acc. (%) |\n|---|---|---|')
     for name, n, acc in table:
         print(f'| {name} | {n} | {acc:.1f} |')
 

@@ -655,7 +655,7 @@ class SynthFaceGenerator:
         Albedo ``A`` [n, 4, H, W] is held in *camera* units: linear colour × white balance (RGB) or NIR gain,
         × 255² (every colour is pre-scaled in float64), so the camera curve is one ``sqrt`` giving 0..255.
         """
-        n, size, dev = p['fw'].shape[0], self.image_size, self.device
+        n, size = p['fw'].shape[0], self.image_size
         f32 = torch.float32
 
         def s1(t):  # per-sample scalar → [N, 1, 1] float32
@@ -676,7 +676,7 @@ class SynthFaceGenerator:
         # Full-image shapes: face oval with a jaw taper, hair volume, neck (scratch planes are reused).
         buf = lambda name, *shape: self._buf(name, *(shape or (n, size, size)))  # noqa: E731
         tmp = buf('tmp')
-        fw, half = G['fw'], s1(p['scale'] * (size / 2.0))             # half = ipw (float64 products)
+        fw = G['fw']
         vn = torch.sub(v, G['fcy'], out=buf('vn')).mul_(s1(1.0 / g['fh']))   # (v - fcy) / fh
         half_w = torch.clamp(vn, min=0, out=buf('half_w'))
         half_w.mul_(half_w).mul_(s1(-g['taper'] * g['fw'])).add_(fw)   # fw (1 - taper rel²)

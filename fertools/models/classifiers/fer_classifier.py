@@ -1,20 +1,16 @@
 """The plain FER classifier: data preprocessor → backbone → neck → head."""
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence
 
 import torch
-from mmengine.model import BaseModel
-from torch import nn
 
 from fertools.registry import MODELS
 from fertools.structures import FERDataSample
 
-
-def _build(cfg):
-    return cfg if isinstance(cfg, nn.Module) or cfg is None else MODELS.build(cfg)
+from .base import FERBaseModel, build_module
 
 
 @MODELS.register_module()
-class FERClassifier(BaseModel):
+class FERClassifier(FERBaseModel):
     """Image-level expression classifier (the baseline every FER paper compares with).
 
     Args:
@@ -40,17 +36,11 @@ class FERClassifier(BaseModel):
                  neck: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='FERDataPreprocessor')
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.backbone = _build(backbone)
-        self.neck = _build(neck)
-        self.head = _build(head)
-        for name in ('loss', 'predict'):
-            if not callable(getattr(self.head, name, None)):
-                raise TypeError(f'FERClassifier: head {type(self.head).__name__} must implement {name}().')
+        self.backbone = build_module(backbone)
+        self.neck = build_module(neck)
+        self.head = build_module(head)
+        self.check_head(self.head)
         if getattr(self.data_preprocessor, 'channels_last', False):
             # channels-last inputs run fastest with channels-last conv weights (cuDNN / oneDNN NHWC kernels)
             self.to(memory_format=torch.channels_last)
@@ -64,19 +54,8 @@ class FERClassifier(BaseModel):
         x = self.backbone(inputs)
         return self.neck(x) if self.with_neck else x
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[FERDataSample]] = None,
-                mode: str = 'tensor') -> Union[torch.Tensor, dict, List[FERDataSample]]:
-        if mode == 'tensor':
-            return self.head(self.extract_feat(inputs))
-        if mode == 'loss':
-            if data_samples is None:
-                raise ValueError("FERClassifier: mode='loss' needs data_samples with gt_label or gt_score.")
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise ValueError(f"FERClassifier: invalid mode {mode!r}; use 'tensor', 'loss' or 'predict'.")
+    def forward_tensor(self, inputs: torch.Tensor, data_samples=None) -> torch.Tensor:
+        return self.head(self.extract_feat(inputs))
 
     def loss(self, inputs: torch.Tensor, data_samples: Sequence[FERDataSample]) -> dict:
         return self.head.loss(self.extract_feat(inputs), data_samples)

@@ -43,19 +43,16 @@ import copy
 from typing import List, Optional, Sequence, Union
 
 import torch
-from mmengine.model import BaseModel
 from torch import nn
 
 from fertools.datasets.expressions import resolve_classes
 from fertools.registry import MODELS, SAMPLERS
 from fertools.structures import FERDataSample
 
+from .base import FERBaseModel, build_module
+
 STAGES = ('s1', 's2', 'auto')
 NO_DM_MAPS = ('identity', 'linear')
-
-
-def _build(cfg):
-    return cfg if isinstance(cfg, nn.Module) or cfg is None else MODELS.build(cfg)
 
 
 def _with_defaults(cfg, **defaults):
@@ -70,7 +67,7 @@ def _with_defaults(cfg, **defaults):
 
 
 @MODELS.register_module()
-class LRDif(BaseModel):
+class LRDif(FERBaseModel):
     """LRDif S1 + S2 (see the module docstring for the equations and switches).
 
     Args:
@@ -130,10 +127,6 @@ class LRDif(BaseModel):
                  missing_landmarks: str = 'raise',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='FERDataPreprocessor')
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if stage not in STAGES:
             raise ValueError(f'LRDif: stage must be one of {STAGES}; got {stage!r} (model.stage in the config).')
@@ -159,14 +152,14 @@ class LRDif(BaseModel):
             if not isinstance(clip, dict):
                 raise TypeError('LRDif: clip_pretrained needs clip given as a config dict.')
             clip = dict(copy.deepcopy(clip), pretrained=clip_pretrained)
-        self.clip = _build(clip)
+        self.clip = build_module(clip)
         d_txt, d_img = self.clip.text_dim, self.clip.image_dim
 
-        self.fpen_s1 = _build(_with_defaults(fpen_s1, in_channels=d_txt + d_img, prior_dim=self.prior_dim))
-        self.fpen_s2 = _build(_with_defaults(fpen_s2, in_channels=d_img, prior_dim=self.prior_dim))
+        self.fpen_s1 = build_module(_with_defaults(fpen_s1, in_channels=d_txt + d_img, prior_dim=self.prior_dim))
+        self.fpen_s2 = build_module(_with_defaults(fpen_s2, in_channels=d_img, prior_dim=self.prior_dim))
         cond_dim = getattr(self.fpen_s2, 'prior_dim', self.prior_dim)
-        self.denoiser = _build(_with_defaults(denoiser, prior_dim=self.prior_dim, cond_dim=cond_dim))
-        self.schedule = _build(schedule)
+        self.denoiser = build_module(_with_defaults(denoiser, prior_dim=self.prior_dim, cond_dim=cond_dim))
+        self.schedule = build_module(schedule)
         self.sampler = SAMPLERS.build(sampler) if isinstance(sampler, dict) else sampler
         self.kl_loss = _build_loss(kl_loss)
         if no_dm_map == 'identity' and cond_dim != self.prior_dim:
@@ -174,12 +167,10 @@ class LRDif(BaseModel):
                              f'({cond_dim} != {self.prior_dim}); use no_dm_map=\'linear\'.')
         self.no_dm = nn.Identity() if no_dm_map == 'identity' else nn.Linear(cond_dim, self.prior_dim)
 
-        self.backbone = _build(_with_defaults(backbone, prior_dim=self.prior_dim))
+        self.backbone = build_module(_with_defaults(backbone, prior_dim=self.prior_dim))
         out_channels = getattr(self.backbone, 'out_channels', None)
-        self.head = _build(_with_defaults(head, in_channels=out_channels, num_classes=len(self.classes)))
-        for name in ('loss', 'predict'):
-            if not callable(getattr(self.head, name, None)):
-                raise TypeError(f'LRDif: head {type(self.head).__name__} must implement {name}().')
+        self.head = build_module(_with_defaults(head, in_channels=out_channels, num_classes=len(self.classes)))
+        self.check_head(self.head)
         num_classes = getattr(self.head, 'num_classes', len(self.classes))
         if num_classes != len(self.classes):
             raise ValueError(f'LRDif: head.num_classes={num_classes} but classes has {len(self.classes)} '
@@ -323,17 +314,8 @@ class LRDif(BaseModel):
         return self.backbone(inputs, prior, self._landmarks(inputs, data_samples))
 
     # ---- BaseModel API ------------------------------------------------------------------------------
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[List[FERDataSample]] = None,
-                mode: str = 'tensor'):
-        if mode == 'tensor':
-            return self.head(self.extract_feat(inputs, self.extract_prior(inputs, data_samples), data_samples))
-        if mode == 'loss':
-            if data_samples is None:
-                raise ValueError("LRDif: mode='loss' needs data_samples with gt_label.")
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise ValueError(f"LRDif: invalid mode {mode!r}; use 'tensor', 'loss' or 'predict'.")
+    def forward_tensor(self, inputs: torch.Tensor, data_samples=None) -> torch.Tensor:
+        return self.head(self.extract_feat(inputs, self.extract_prior(inputs, data_samples), data_samples))
 
     def loss(self, inputs: torch.Tensor, data_samples: Sequence[FERDataSample]) -> dict:
         img_feats = self.clip.encode_image(inputs)
