@@ -71,6 +71,8 @@ def main(argv=None):
     cfg.setdefault('runner_type', 'FERRunner')
     runner = RUNNERS.build(cfg)
     metrics = runner.test()
+    from fertools.engine import finalize_distributed
+    finalize_distributed()
     print({k: (round(v, 6) if isinstance(v, float) else v) for k, v in (metrics or {}).items()})
     return 0
 

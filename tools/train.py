@@ -101,6 +101,8 @@ def main(argv=None):
     check_required_keys(cfg, 'train', args.config)
     runner = build_runner(cfg)
     runner.train()
+    from fertools.engine import finalize_distributed
+    finalize_distributed()
     return 0
 
 

@@ -16,7 +16,7 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.logging import print_log
 
-__all__ = ['resolve_backend', 'init_distributed']
+__all__ = ['resolve_backend', 'init_distributed', 'finalize_distributed']
 
 
 def resolve_backend(backend: str = 'auto') -> str:
@@ -55,3 +55,13 @@ def init_distributed(launcher: str, dist_cfg: Dict) -> Dict:
         torch_dist.init_process_group(backend=dist_cfg['backend'], rank=int(os.environ['RANK']),
                                       world_size=int(os.environ['WORLD_SIZE']), **kwargs)
     return dist_cfg
+
+
+def finalize_distributed() -> None:
+    """Tear the process group down at the end of a run: a barrier (no rank leaves while another still talks to
+    it), then ``destroy_process_group``. Left to interpreter exit, a gloo rank can abort with "terminate called
+    without an active exception" (its worker threads are destroyed while joinable). No-op when not distributed.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
