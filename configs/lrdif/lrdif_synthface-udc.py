@@ -18,16 +18,11 @@ s1_iters = 120
 # (≈ 16 epochs of 1,176 faces); 120 left S2 at chance.
 s2_iters = 600
 max_iters = s1_iters + s2_iters
-# Adam as the paper (lr 3.5e-4, wd 1e-4; batch 32 for the CPU), constant in S1 (no schedule is reported).
-# S2 (fresh Adam moments, see LRDifStageSwitchHook) warms its lr up linearly from 1 % over its first 100
-# iterations (a choice; param_scheduler=[] is the paper's constant lr). After the hand-over the S1-trained
-# UDCformer first falls to a constant prediction (loss ln 7) and leaves that plateau at a seed-dependent
-# iteration; without the warm-up 4 of 9 S2 runs never left it within 600 iterations (docs/lrdif.md).
-# `begin` is the hand-over iteration: move it with custom_hooks.0.switch_iter.
-s2_warmup_iters = 100
+# Adam as the paper (lr 3.5e-4, wd 1e-4; batch 32 for the CPU), constant lr (no schedule is reported).
+# After the hand-over the S1-trained UDCformer first falls to a constant prediction (loss ln 7) and leaves that
+# plateau at a seed-dependent iteration; lrdif_synthface-udc_warmup.py warms S2's lr up instead (docs/lrdif.md).
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=3.5e-4, weight_decay=1e-4))
-param_scheduler = [dict(type='LinearLR', start_factor=0.01, end_factor=1.0, by_epoch=False, begin=s1_iters,
-                        end=s1_iters + s2_warmup_iters)]
+param_scheduler = []
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -2,7 +2,6 @@
 #   python tools/train.py configs/lrdif/lrdif_synthface-udc_s1.py
 _base_ = ['./lrdif_synthface-udc.py']
 model = dict(stage='s1')
-param_scheduler = []  # constant lr (the S2 warm-up of the base config does not apply)
 max_iters = 120
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1))

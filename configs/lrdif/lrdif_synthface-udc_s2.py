@@ -8,5 +8,3 @@ max_iters = 600
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1))
 custom_hooks = [dict(type='LRDifStageSwitchHook', switch_iter=0), dict(type='TestAfterTrainHook')]
-# S2's lr warm-up (see lrdif_synthface-udc.py) starts at iteration 0 here.
-param_scheduler = [dict(type='LinearLR', start_factor=0.01, end_factor=1.0, by_epoch=False, begin=0, end=100)]
