@@ -208,7 +208,8 @@ def test_feature_windows_hold_every_feature(monkeypatch):
     s = torch.arange(24)
     args = (s // 3, s % 8, s % 5)
     windowed = g.render(*args)
-    monkeypatch.setattr(G.SynthFaceGenerator, '_window', lambda self, p, boxes, margin_px=3.0: G._Window(0, 48, 0, 48))
+    monkeypatch.setattr(G.SynthFaceGenerator, '_windows',
+                        lambda self, extents: {name: G._Window(0, 48, 0, 48) for name in G.FEATURES})
     full = g.render(*args)
     assert torch.equal(windowed['vis'], full['vis']) and torch.equal(windowed['nir'], full['nir'])
 

@@ -19,9 +19,9 @@ How a face is made
    ramps of a signed (vertical / radial) distance; the head's normal field (an ellipsoid plus bumps for
    nose, cheeks, chin, brow ridge, lips) is lit by a directional light (VIS) or by a light at the camera
    (NIR, nearly illumination-invariant). Small features (ears, fringe, eyes, brows, wrinkles, nose, cheeks,
-   folds, mouth, chin) are evaluated only in a window per face around their own box (gathered from and
-   scattered back into the full planes; the window size is the chunk's largest box), which makes the
-   renderer fast. Lines and creases that only darken go to a one-channel factor plane; hair, neck and
+   folds, mouth, chin) are evaluated only in a pixel window around their box: a view of the full planes,
+   the union of the boxes of the chunk's faces (their pixel extents are computed once per batch), which
+   makes the renderer fast. Lines and creases that only darken go to a one-channel factor plane; hair, neck and
    skin are composited as one weighted sum; full-image scratch planes are reused between chunks.
 
 Determinism rule: the pixel stage uses only IEEE-exact arithmetic (``+ - * /``, ``sqrt``, ``min/max``,
@@ -58,6 +58,10 @@ _STREAM_ID, _STREAM_EXPR, _STREAM_POSE, _STREAM_LIGHT, _STREAM_NOISE, _STREAM_LA
 _PROTO = torch.tensor([[PROTOTYPES[e].get(name, 0.0) for name in AU] for e in ALL_EXPRESSIONS],
                       dtype=torch.float64)  # [8, NUM_AUS]
 
+#: Features drawn in a window of their own (see ``SynthFaceGenerator._feature_boxes``).
+FEATURES = ('ear', 'fringe', 'eyes', 'brows', 'forehead', 'glabella', 'nose', 'cheeks', 'fold_l', 'fold_r',
+            'mouth', 'chin')
+
 Tensor = torch.Tensor
 _LITTLE_ENDIAN = sys.byteorder == 'little'
 
@@ -72,6 +76,19 @@ def _lerp_rows(palette: Tensor, t: Tensor) -> Tensor:
     i0 = pos.floor().long().clamp(max=palette.shape[0] - 2)
     w = (pos - i0)[:, None]
     return palette[i0] * (1 - w) + palette[i0 + 1] * w
+
+
+def _s1(t: Tensor) -> Tensor:
+    """Per-face scalars [N] (float64) → float32 [N, 1, 1], to broadcast over planes [N, h, w]."""
+    return t.to(torch.float32).view(-1, 1, 1)
+
+
+def _c4(colour: Tensor, cscale: Tensor) -> Tensor:
+    """Display-space colours (RGB+NIR, float64 [N, 4] or [4]) → camera-scaled linear float32 [N, 4, 1, 1].
+
+    ``cscale`` [N, 4] holds each face's white balance / NIR gain × 255² (see ``_rasterise_chunk``).
+    """
+    return (colour * colour * cscale).to(torch.float32).view(-1, 4, 1, 1)
 
 
 def _ramp_(z: Tensor) -> Tensor:
@@ -445,7 +462,69 @@ class SynthFaceGenerator:
         g['forehead'] = (0.25 * (a['inner_brow_raise'] + a['outer_brow_raise'])).clamp(0, 0.5)
         g['nose_wr'] = (0.6 * a['nose_wrinkle']).clamp(0, 0.6)
         g['cheek'] = cheek
+        # Ears (both, mirrored): centre (±ear_cx, ear_cy), half-axes ear_a, ear_b.
+        g['ear_cx'], g['ear_cy'] = p['fw'] * 0.96, p['ey'] + 0.07
+        g['ear_a'], g['ear_b'] = 0.055 * p['ear'], 0.11 * p['ear']
+        # Cheeks (both, mirrored): centre (±ccx, ccy), half-axes 0.17 × 0.14.
+        g['ccx'], g['ccy'] = 0.3 * g['fw'] / 0.57, g['ny'] + 0.01 - 0.03 * g['cheek']
+        g['chin_y'] = g['fcy'] + 0.8 * g['fh']
         return g
+
+    @staticmethod
+    def _fold_ends(g, side: float):
+        """Nasolabial fold of one side (-1 image-left, +1 image-right): from the nose wing (x0, y0) to beyond
+        the mouth corner (x1, y1), float64 [N] each."""
+        return (g['nx'] + side * 1.25 * g['nw'], g['ny'] + 0.005,
+                g['mx'] + side * (g['mw'] + 0.035), g['my'] + 0.06)
+
+    def _feature_boxes(self, p, g) -> Tensor:
+        """Canonical boxes (u0, v0, u1, v1) of the windowed features, float64 [N, F, 4] in :data:`FEATURES` order.
+
+        Each box holds everything its feature draws (with the ~1 px ramps inside the window margin).
+        """
+        zero = 0 * g['by']
+        rise = g['tilt'].abs() * g['ew']
+        hw = p['fw'] + p['hvol']
+        nxc, nyc, nw, ntop = g['nx'], g['ny'], g['nw'], g['ntop']
+        mx, my, mw = g['mx'], g['my'], g['mw']
+        dmin = torch.minimum(g['dL'], g['dR']).clamp(max=0)
+        dmax = torch.maximum(g['dL'], g['dR']).clamp(min=0)
+        boxes = dict(
+            ear=(-g['ear_cx'] - g['ear_a'], g['ear_cy'] - g['ear_b'],
+                 g['ear_cx'] + g['ear_a'], g['ear_cy'] + g['ear_b']),
+            # inside the hair ellipse, |u| <= ha <= 1, above the fringe line's lowest point
+            fringe=(-hw, p['fcy'] - 0.08 - 0.92 * p['fh'] - 0.8 * p['hvol'], hw,
+                    p['hairline'] + p['hcurve'] * hw * hw + p['hpart'].abs() * hw + 0.05),
+            eyes=(-g['ex'] - 1.15 * g['ew'], g['ey'] - rise - 1.7 * g['hu'] - 0.035,
+                  g['ex'] + 1.15 * g['ew'], g['ey'] + rise + 1.4 * g['hl'] + 0.03),
+            brows=(-g['bx'] - g['bw'] - 0.01,
+                   g['by'] - g['barch'] - torch.maximum(g['b_inner'], g['b_outer']).clamp(min=0) - g['bth'] - 0.015,
+                   g['bx'] + g['bw'] + 0.01,
+                   g['by'] + torch.maximum(-g['b_inner'], -g['b_outer']).clamp(min=0) + g['bth'] + 0.015),
+            forehead=(-0.3 + zero, g['by'] - 0.22, 0.3 + zero, g['by'] - 0.03),
+            glabella=(-0.09 + zero, g['by'] - 0.05, 0.09 + zero, g['by'] + 0.07),
+            nose=(nxc - 1.7 * nw, ntop - 0.01, nxc + 1.7 * nw, nyc + 0.07),
+            cheeks=(-g['ccx'] - 0.17, g['ccy'] - 0.14, g['ccx'] + 0.17, g['ccy'] + 0.14),
+            # the mouth box also holds the lip bump: centre my + gl/2, half-height 0.07 + gl/2
+            mouth=(mx - mw - 0.03, torch.minimum(my + dmin - g['gu'] - g['ulh'] - 0.03, my - 0.075), mx + mw + 0.03,
+                   torch.maximum(my + dmax + g['gl'] + g['llh'] + 0.03, my + g['gl'] + 0.075)),
+            chin=(mx * 0.6 - 0.16, g['chin_y'] - 0.1, mx * 0.6 + 0.16, g['chin_y'] + 0.1),
+        )
+        for name, side in (('fold_l', -1.0), ('fold_r', 1.0)):
+            x0, y0, x1, y1 = self._fold_ends(g, side)
+            boxes[name] = (torch.minimum(x0, x1) - 0.05, y0, torch.maximum(x0, x1) + 0.05, y1)
+        return torch.stack([torch.stack(boxes[name], 1) for name in FEATURES], 1)
+
+    def _feature_extents(self, p, g) -> np.ndarray:
+        """Pixel extents (y_min, y_max, x_min, x_max) of every face's feature boxes, float64 [N, F, 4].
+
+        Computed once per :meth:`render` call (numpy on the host: a few numbers per face); each chunk then takes
+        the union of its faces' extents (:meth:`_windows`).
+        """
+        b = self._feature_boxes(p, g).cpu().numpy()                                       # [N, F, 4]
+        pose = tuple(t.cpu().numpy()[:, :, None] for t in self._pose(p))                   # [N, 1, 1] each
+        x, y = self._forward_xy(p, b[..., [0, 2, 0, 2]], b[..., [1, 1, 3, 3]], pose)       # corners [N, F, 4]
+        return np.stack([y.min(-1), y.max(-1), x.min(-1), x.max(-1)], -1)
 
     # ------------------------------------------------------------------ pose maps
     @staticmethod
@@ -474,14 +553,14 @@ class SynthFaceGenerator:
         """Canonical points [N, K, 2] (float64) → pixel coordinates [N, K, 2] (x, y)."""
         return torch.stack(self._forward_xy(p, uv[..., 0], uv[..., 1]), -1)
 
-    def _fields(self, p: Dict[str, Tensor]):
-        """Canonical coordinates of every pixel: u, v float32 [N, H, W] (exact inverse of :meth:`_forward`).
+    def _fields(self, p: Dict[str, Tensor], u_out: Tensor, v_out: Tensor):
+        """Canonical coordinates of every pixel into ``u_out``, ``v_out`` float32 [N, H, W] (returned): the
+        exact inverse of :meth:`_forward`.
 
         Pixels beside the rotated yaw cylinder (the head's silhouette) get u + 10, outside every shape; rows
         beyond the (large) pitch cylinder keep the value at its rim.
         """
         R, Rp = self.YAW_RADIUS, self.PITCH_RADIUS
-        f32 = lambda t: t.to(torch.float32).view(-1, 1, 1)  # noqa: E731
         c, sn, s = torch.cos(p['roll']), torch.sin(p['roll']), p['scale']
         tx, ty = p['tx'], p['ty']
         sy, cy = torch.sin(p['yaw']), torch.cos(p['yaw'])
@@ -494,45 +573,34 @@ class SynthFaceGenerator:
         tmp = self._buf('fields_tmp', n, size, size)
         off = self._buf('fields_off', n, size, size)
         out = []
-        for name, (a_, b_, c_), rad, cs, sn_, mask in (('u', (xa, xb, xc), R, cy, sy, True),
-                                                      ('v', (ya, yb, yc), Rp, cp, sp, False)):
-            q = torch.add(torch.mul(X, f32(a_)), torch.mul(Y, f32(b_)).add_(f32(c_)),
-                          out=self._buf(name, n, size, size))
+        for q_out, (a_, b_, c_), rad, cs, sn_, mask in ((u_out, (xa, xb, xc), R, cy, sy, True),
+                                                       (v_out, (ya, yb, yc), Rp, cp, sp, False)):
+            q = torch.add(torch.mul(X, _s1(a_)), torch.mul(Y, _s1(b_)).add_(_s1(c_)), out=q_out)
             w = torch.mul(q, q, out=tmp).neg_().add_(rad * rad)
             if mask:   # beyond the cylinder (w < 0): + 10, outside every shape (arithmetic, no boolean mask)
                 torch.clamp(w, max=0, out=off).mul_(-1e30).clamp_(max=10.0)
-            root = w.clamp_(min=0).sqrt_().mul_(f32(sn_))
-            val = q.mul_(f32(cs)).sub_(root)
+            root = w.clamp_(min=0).sqrt_().mul_(_s1(sn_))
+            val = q.mul_(_s1(cs)).sub_(root)
             out.append(val.add_(off) if mask else val)
         return out[0], out[1]
 
-    def _window(self, p, boxes: Tensor, margin_px: float = 3.0) -> '_Window':
-        """The pixel window of a chunk that holds every face's canonical box.
+    def _windows(self, extents: np.ndarray, margin_px: float = 3.0) -> Dict[str, '_Window']:
+        """The pixel window of each feature for one chunk: the union of its faces' extents.
 
         Args:
-            p (dict): parameters of the chunk (pose).
-            boxes (Tensor[N, 4] float64): canonical boxes (u0, v0, u1, v1), one per face.
+            extents (ndarray[n, F, 4]): the chunk's rows of :meth:`_feature_extents`.
             margin_px (float): pixels added on every side.
 
         Returns:
-            _Window: rows ``r0 .. r1`` and columns ``c0 .. c1``, the union over the chunk of the boxes' pixel
-            extents, clipped to the image. :meth:`_rasterise` groups faces of similar vertical position into a
-            chunk, so the union stays tight. Pixels are evaluated from their own coordinates only, so the
-            result never depends on the window.
+            dict: feature name → :class:`_Window` (rows ``r0 .. r1``, columns ``c0 .. c1``, clipped to the
+            image). :meth:`_rasterise` groups faces of similar vertical position into a chunk, so the unions
+            stay tight. Pixels are evaluated from their own coordinates only, so no result depends on them.
         """
-        # (a few float64 numbers per face: numpy on the host, far cheaper than a dozen small tensor ops)
-        if '_pose_np' not in p:
-            p['_pose_np'] = tuple(t.cpu().numpy() for t in self._pose(p))
-        b = boxes.cpu().numpy()
-        x, y = self._forward_xy(p, b[:, [0, 2, 0, 2]], b[:, [1, 1, 3, 3]], p['_pose_np'])  # corners [N, 4]
         size = self.image_size
-
-        def span(t):
-            lo = int(np.clip(np.floor(t.min() - margin_px), 0, size)) if t.size else 0
-            hi = int(np.clip(np.ceil(t.max() + margin_px), 0, size)) if t.size else 0
-            return lo, max(lo, hi)
-
-        return _Window(*span(y), *span(x))
+        lo = np.clip(np.floor(extents[:, :, [0, 2]].min(0) - margin_px), 0, size).astype(int)   # [F, 2]
+        hi = np.maximum(lo, np.clip(np.ceil(extents[:, :, [1, 3]].max(0) + margin_px), 0, size).astype(int))
+        return {name: _Window(r0, r1, c0, c1)
+                for name, (r0, c0), (r1, c1) in zip(FEATURES, lo.tolist(), hi.tolist())}
 
     # ------------------------------------------------------------------ landmarks (float64)
     def _landmarks(self, p, g) -> Tensor:
@@ -628,6 +696,7 @@ class SynthFaceGenerator:
         n, size, dev = p['fw'].shape[0], self.image_size, self.device
         vis = torch.empty(n, size, size, 3, dtype=torch.uint8, device=dev)
         nir = torch.empty(n, size, size, dtype=torch.uint8, device=dev)
+        extents = self._feature_extents(p, g)
         if n > self.chunk_size:
             _, centre_y = self._forward_xy(p, torch.zeros_like(p['fcy'])[:, None], p['fcy'][:, None])
             order = torch.argsort(centre_y[:, 0], stable=True)
@@ -637,140 +706,156 @@ class SynthFaceGenerator:
             if order is None:
                 idx = slice(start, min(n, start + self.chunk_size))
                 self._rasterise_chunk({k: v[idx] for k, v in p.items()}, {k: v[idx] for k, v in g.items()},
-                                      vis[idx], nir[idx])
+                                      self._windows(extents[idx]), vis[idx], nir[idx])
                 continue
             idx = order[start:start + self.chunk_size]
             vis_c = torch.empty((len(idx), ) + vis.shape[1:], dtype=vis.dtype, device=dev)
             nir_c = torch.empty((len(idx), ) + nir.shape[1:], dtype=nir.dtype, device=dev)
             self._rasterise_chunk({k: v[idx] for k, v in p.items()}, {k: v[idx] for k, v in g.items()},
-                                  vis_c, nir_c)
+                                  self._windows(extents[idx.cpu().numpy()]), vis_c, nir_c)
             for j, i in enumerate(idx.tolist()):   # per-face memcpy: far faster than index_copy_ on uint8
                 vis[i].copy_(vis_c[j])
                 nir[i].copy_(nir_c[j])
         return vis, nir
 
-    def _rasterise_chunk(self, p: Dict[str, Tensor], g: Dict[str, Tensor], vis_out: Tensor, nir_out: Tensor):
+    def _rasterise_chunk(self, p: Dict[str, Tensor], g: Dict[str, Tensor], windows: Dict[str, '_Window'],
+                         vis_out: Tensor, nir_out: Tensor):
         """Draw one chunk into ``vis_out`` uint8 [n, H, W, 3] and ``nir_out`` uint8 [n, H, W] (views, in place).
+
+        Three stages: the full-image layers (head, hair, neck, albedo, normals; :meth:`_head_layers`), the
+        windowed features (``windows``, :meth:`_windows`; ears and fringe here, the face's features in
+        :meth:`_draw_features`), then shading and the camera (:meth:`_shade_and_quantise`).
 
         Albedo ``A`` [n, 4, H, W] is held in *camera* units: linear colour × white balance (RGB) or NIR gain,
         × 255² (every colour is pre-scaled in float64), so the camera curve is one ``sqrt`` giving 0..255.
         """
         n, size = p['fw'].shape[0], self.image_size
-        f32 = torch.float32
-
-        def s1(t):  # per-sample scalar → [N, 1, 1] float32
-            return t.to(f32).view(-1, 1, 1)
-
         # white balance / NIR gain and the 255² of the output scale, folded into every surface colour
         p = dict(p, cscale=torch.cat([p['wb'], p['nir_gain'][:, None]], 1) * (255.0 * 255.0))
-
-        def c4(t):  # per-sample colour (display space) → camera-scaled linear [N, 4, 1, 1] float32
-            t = t.expand(n, 4) if t.dim() == 1 or t.shape[0] == 1 else t
-            return (t * t * p['cscale']).to(f32).view(n, 4, 1, 1)
-
         p['_pose'] = self._pose(p)
-        G = {k: s1(v) for k, v in g.items()}
-        ipw = s1(size * p['scale'] / 2.0)            # 1 / (one pixel in canonical units)
-        u, v = self._fields(p)
+        G = {k: _s1(v) for k, v in g.items()}
+        hair = _c4(p['hair'], p['cscale'])
+        # planes shared by the stages (each stage also has its own scratch planes, :meth:`_buf`)
+        planes = {name: self._buf(name, n, size, size)
+                  for name in ('u', 'v', 'a_hair', 'cover', 'behind', 'nx', 'ny', 'dark')}
+        A = self._buf('A', n, 4, size, size)
+        self._head_layers(p, g, planes, A)
+        u, v, nx, ny, dark = (planes[k] for k in ('u', 'v', 'nx', 'ny', 'dark'))
+        ipw = _s1(size * p['scale'] / 2.0)            # 1 / (one pixel in canonical units)
 
-        # Full-image shapes: face oval with a jaw taper, hair volume, neck (scratch planes are reused).
-        buf = lambda name, *shape: self._buf(name, *(shape or (n, size, size)))  # noqa: E731
-        tmp = buf('tmp')
-        fw = G['fw']
-        vn = torch.sub(v, G['fcy'], out=buf('vn')).mul_(s1(1.0 / g['fh']))   # (v - fcy) / fh
-        half_w = torch.clamp(vn, min=0, out=buf('half_w'))
-        half_w.mul_(half_w).mul_(s1(-g['taper'] * g['fw'])).add_(fw)   # fw (1 - taper rel²)
-        q = torch.div(u, half_w, out=buf('a_face'))
-        q.mul_(q).add_(torch.mul(vn, vn, out=half_w))
-        k = s1(0.5 * g['fw'] * p['scale'] * (size / 2.0))
-        a_face = q.mul_(-k).add_(k + 0.5).clamp_(0.0, 1.0)           # ramp of (1 - q) fw / 2
-
-        ha, hb = p['fw'] + p['hvol'], 0.92 * p['fh'] + 0.8 * p['hvol']
-        qh = torch.mul(u, s1(1.0 / ha), out=buf('a_hair'))
-        torch.sub(v, s1(p['fcy'] - 0.06), out=tmp).mul_(s1(1.0 / hb))
-        qh.mul_(qh).add_(tmp.mul_(tmp))
-        k = s1(0.5 * ha * p['scale'] * (size / 2.0))
-        a_hair = qh.mul_(-k).add_(k + 0.5).clamp_(0.0, 1.0)
-        hcut = torch.where(p['hlong'] > 0, p['fcy'] + 1.2 * p['fh'], p['ey'] + 0.14)
-        k = 0.3 * p['scale'] * (size / 2.0)
-        a_hair.mul_(torch.mul(v, s1(-k), out=tmp).add_(s1(hcut * k + 0.5)).clamp_(0.0, 1.0))
-
-        a_neck = torch.abs(u, out=buf('a_neck')).mul_(-ipw)
-        a_neck.add_(s1(0.6 * p['fw'] * p['scale'] * (size / 2.0) + 0.5)).clamp_(0.0, 1.0)
-        a_neck.mul_(torch.mul(v, ipw, out=tmp).add_(s1(0.5 - g['fcy'] * p['scale'] * (size / 2.0))).clamp_(0.0, 1.0))
-        cover = torch.maximum(a_face, a_hair, out=buf('cover'))
-        cover = torch.maximum(cover, a_neck, out=cover)
-
-        # Albedo [N, 4, H, W]: hair, ears, neck, skin (with its texture), composited as one weighted sum.
-        hair, skin = c4(p['hair']), c4(p['skin'])
-        neck = skin * 0.65
-        behind = torch.mul(a_neck, a_face, out=buf('behind')).sub_(a_neck).add_(1.0).sub_(a_face)
-        w_neck = a_neck.sub_(torch.mul(a_face, a_neck, out=tmp))      # a_neck (1 - a_face)
-        tex = torch.index_select(self._texture, 0, p['tex_idx'], out=buf('tex'))
-        amp = s1(p['tex_amp'])
-        w_skin = torch.mul(tex, amp, out=buf('w_skin')).add_(1.0).mul_(a_face)   # skin texture (multiplicative)
-        w_skin_n = tex.mul_(amp * 0.3).add_(1.0).mul_(a_face)                     # weaker in NIR
-        A = buf('A', n, 4, size, size)
-        for c in range(4):
-            Ac = torch.mul(behind, hair[:, c], out=A[:, c])
-            Ac.add_(torch.mul(w_neck, neck[:, c], out=tmp))
-            Ac.add_(torch.mul(w_skin if c < 3 else w_skin_n, skin[:, c], out=tmp))
-        # ears: between the hair and the neck / face
-        cx, cyy, ea, eb = p['fw'] * 0.96, p['ey'] + 0.07, 0.055 * p['ear'], 0.11 * p['ear']
-        win = self._window(p, torch.stack([-cx - ea, cyy - eb, cx + ea, cyy + eb], 1))
-        a_ear = self._ellipse(torch.abs(win.get(u)), win.get(v), s1(cx), s1(cyy), s1(ea), s1(eb), ipw)
+        # Ears: between the hair and the neck / face.
+        win = windows['ear']
+        a_ear = self._ellipse(torch.abs(win.get(u)), win.get(v), G['ear_cx'], G['ear_cy'], G['ear_a'], G['ear_b'], ipw)
         Ab = win.get(A)
-        Ab.add_(torch.mul(a_ear, win.get(behind))[:, None] * (skin * 0.75 - hair))
-        win.put(A, Ab)
-        win.put(cover, torch.maximum(win.get(cover), a_ear))
+        Ab.add_(torch.mul(a_ear, win.get(planes['behind']))[:, None] * (_c4(p['skin'], p['cscale']) * 0.75 - hair))
+        win.put(planes['cover'], torch.maximum(win.get(planes['cover']), a_ear))
 
-        # Normal field of the head (ellipsoid) in the canonical frame; bumps add to nx, ny.
-        nx = torch.mul(u, s1(1.0 / (1.3 * p['fw'])), out=buf('nx'))
-        ny = vn.mul_(s1(p['fh'] / (1.45 * p['fh'])))
-
-        dark = buf('dark').fill_(1.0)       # darkening factor of lines and creases (multiplies the albedo)
-        self._draw_features(p, g, G, u, v, A, nx, ny, ipw, dark)
+        dark.fill_(1.0)       # darkening factor of lines and creases (multiplies the albedo)
+        self._draw_features(p, g, G, windows, u, v, A, nx, ny, ipw, dark)
         A.mul_(dark[:, None])
 
         # Fringe: hair in front of the forehead above the hairline.
-        hl, hc, hp = s1(p['hairline']), s1(p['hcurve']), s1(p['hpart'])
-        # (inside the hair ellipse, |u| <= ha <= 1, above the fringe line's lowest point)
-        hw = p['fw'] + p['hvol']
-        win = self._window(p, torch.stack([-hw, p['fcy'] - 0.08 - 0.92 * p['fh'] - 0.8 * p['hvol'], hw,
-                                           p['hairline'] + p['hcurve'] * hw * hw + p['hpart'].abs() * hw + 0.05],
-                                          1))
+        win = windows['fringe']
         uu, vv = win.get(u), win.get(v)
-        line = torch.mul(uu, uu).mul_(hc).add_(torch.mul(uu, hp)).add_(hl)
-        a_fr = _ramp_(line.sub_(vv).mul_(ipw * 0.7)).mul_(win.get(a_hair))
+        line = torch.mul(uu, uu).mul_(_s1(p['hcurve'])).add_(torch.mul(uu, _s1(p['hpart']))).add_(_s1(p['hairline']))
+        a_fr = _ramp_(line.sub_(vv).mul_(ipw * 0.7)).mul_(win.get(planes['a_hair']))
         Ab = win.get(A)
         _blend_exact_(Ab, hair, a_fr)
         win.put(A, Ab)
 
-        # Shading: VIS directional light, NIR light at the camera (nearly illumination-invariant); the
-        # coverage multiplies the shading, the background fills the rest.
-        light_c, view_c = self._to_canonical(p)
+        self._shade_and_quantise(p, planes, A, vis_out, nir_out)
+
+    def _head_layers(self, p: Dict[str, Tensor], g: Dict[str, Tensor], planes: Dict[str, Tensor], A: Tensor):
+        """Full-image layers of a chunk, into the shared planes (in place).
+
+        Writes the canonical coordinates ``u``, ``v``; the coverage of face oval (with a jaw taper), hair
+        volume and neck (``cover``), the hair alpha ``a_hair`` (for the fringe) and the weight of what lies
+        behind the face and neck (``behind``, for the ears); the albedo ``A`` [n, 4, H, W] (hair, neck and
+        textured skin as one weighted sum); the head's normal field ``nx``, ``ny`` (an ellipsoid, canonical
+        frame). All planes [n, H, W].
+        """
+        n, size = p['fw'].shape[0], self.image_size
+        buf = lambda name: self._buf(name, n, size, size)  # noqa: E731
+        tmp = buf('tmp')
+        u, v = self._fields(p, planes['u'], planes['v'])
+        ipw = _s1(size * p['scale'] / 2.0)
+        fw = _s1(g['fw'])
+        vn = torch.sub(v, _s1(g['fcy']), out=planes['ny']).mul_(_s1(1.0 / g['fh']))   # (v - fcy) / fh
+        half_w = torch.clamp(vn, min=0, out=buf('half_w'))
+        half_w.mul_(half_w).mul_(_s1(-g['taper'] * g['fw'])).add_(fw)   # fw (1 - taper rel²)
+        q = torch.div(u, half_w, out=buf('a_face'))
+        q.mul_(q).add_(torch.mul(vn, vn, out=half_w))
+        k = _s1(0.5 * g['fw'] * p['scale'] * (size / 2.0))
+        a_face = q.mul_(-k).add_(k + 0.5).clamp_(0.0, 1.0)           # ramp of (1 - q) fw / 2
+
+        ha, hb = p['fw'] + p['hvol'], 0.92 * p['fh'] + 0.8 * p['hvol']
+        qh = torch.mul(u, _s1(1.0 / ha), out=planes['a_hair'])
+        torch.sub(v, _s1(p['fcy'] - 0.06), out=tmp).mul_(_s1(1.0 / hb))
+        qh.mul_(qh).add_(tmp.mul_(tmp))
+        k = _s1(0.5 * ha * p['scale'] * (size / 2.0))
+        a_hair = qh.mul_(-k).add_(k + 0.5).clamp_(0.0, 1.0)
+        hcut = torch.where(p['hlong'] > 0, p['fcy'] + 1.2 * p['fh'], p['ey'] + 0.14)
+        k = 0.3 * p['scale'] * (size / 2.0)
+        a_hair.mul_(torch.mul(v, _s1(-k), out=tmp).add_(_s1(hcut * k + 0.5)).clamp_(0.0, 1.0))
+
+        a_neck = torch.abs(u, out=buf('a_neck')).mul_(-ipw)
+        a_neck.add_(_s1(0.6 * p['fw'] * p['scale'] * (size / 2.0) + 0.5)).clamp_(0.0, 1.0)
+        a_neck.mul_(torch.mul(v, ipw, out=tmp).add_(_s1(0.5 - g['fcy'] * p['scale'] * (size / 2.0))).clamp_(0.0, 1.0))
+        cover = torch.maximum(a_face, a_hair, out=planes['cover'])
+        torch.maximum(cover, a_neck, out=cover)
+
+        # Albedo: hair behind, neck, skin with its texture, as one weighted sum per channel.
+        hair, skin = _c4(p['hair'], p['cscale']), _c4(p['skin'], p['cscale'])
+        neck = skin * 0.65
+        behind = torch.mul(a_neck, a_face, out=planes['behind']).sub_(a_neck).add_(1.0).sub_(a_face)
+        w_neck = a_neck.sub_(torch.mul(a_face, a_neck, out=tmp))      # a_neck (1 - a_face)
+        tex = torch.index_select(self._texture, 0, p['tex_idx'], out=buf('tex'))
+        amp = _s1(p['tex_amp'])
+        w_skin = torch.mul(tex, amp, out=buf('w_skin')).add_(1.0).mul_(a_face)   # skin texture (multiplicative)
+        w_skin_n = tex.mul_(amp * 0.3).add_(1.0).mul_(a_face)                     # weaker in NIR
+        for c in range(4):
+            Ac = torch.mul(behind, hair[:, c], out=A[:, c])
+            Ac.add_(torch.mul(w_neck, neck[:, c], out=tmp))
+            Ac.add_(torch.mul(w_skin if c < 3 else w_skin_n, skin[:, c], out=tmp))
+
+        # Normal field of the head (ellipsoid) in the canonical frame; features add bumps to nx, ny.
+        torch.mul(u, _s1(1.0 / (1.3 * p['fw'])), out=planes['nx'])
+        vn.mul_(_s1(p['fh'] / (1.45 * p['fh'])))                       # ny
+
+    def _shade_and_quantise(self, p: Dict[str, Tensor], planes: Dict[str, Tensor], A: Tensor, vis_out: Tensor,
+                            nir_out: Tensor):
+        """Light the chunk and take the picture: uint8 ``vis_out`` [n, H, W, 3], ``nir_out`` [n, H, W].
+
+        VIS has a directional light, NIR a light at the camera (nearly illumination-invariant); the coverage
+        multiplies the shading and the background (a vertical gradient) fills the rest; then the camera curve
+        (gamma 2: ``sqrt`` of the camera-unit albedo gives 0..255), sensor noise and quantisation. Overwrites
+        ``A``, ``nx``, ``ny`` and ``cover``.
+        """
+        n, size = p['fw'].shape[0], self.image_size
+        buf = lambda name: self._buf(name, n, size, size)  # noqa: E731
+        tmp = buf('tmp')
+        nx, ny, cover = planes['nx'], planes['ny'], planes['cover']
         nz = torch.mul(nx, nx, out=buf('nz'))
         nz.add_(torch.mul(ny, ny, out=tmp)).neg_().add_(1.0).clamp_(0.04, 1.0).sqrt_()
         amb = p['ambient']
+        light_c, view_c = self._to_canonical(p)
         lc = light_c * (1.0 - amb)[:, None]
-        shade_v = torch.mul(nx, s1(lc[:, 0]), out=buf('shade_v')).add_(torch.mul(ny, s1(lc[:, 1]), out=tmp))
-        shade_v.add_(torch.mul(nz, s1(lc[:, 2]), out=tmp)).clamp_(min=0).add_(s1(amb)).mul_(cover)
+        shade_v = torch.mul(nx, _s1(lc[:, 0]), out=buf('shade_v')).add_(torch.mul(ny, _s1(lc[:, 1]), out=tmp))
+        shade_v.add_(torch.mul(nz, _s1(lc[:, 2]), out=tmp)).clamp_(min=0).add_(_s1(amb)).mul_(cover)
         vc = view_c * 0.7
-        shade_n = nx.mul_(s1(vc[:, 0])).add_(ny.mul_(s1(vc[:, 1]))).add_(nz.mul_(s1(vc[:, 2])))
+        shade_n = nx.mul_(_s1(vc[:, 0])).add_(ny.mul_(_s1(vc[:, 1]))).add_(nz.mul_(_s1(vc[:, 2])))
         shade_n.clamp_(min=0).add_(0.3).mul_(cover)
-        # background (vertical gradient, camera units) where the head does not cover
-        bg = (p['bg'] * p['bg'] * (255.0 * 255.0)).to(f32).view(n, 4, 1, 1)
-        rest = cover.neg_().add_(1.0).mul_(torch.mul(self._Y, s1(p['bg_grad'])).add_(1.0))
+        bg = (p['bg'] * p['bg'] * (255.0 * 255.0)).to(torch.float32).view(n, 4, 1, 1)   # camera units
+        rest = cover.neg_().add_(1.0).mul_(torch.mul(self._Y, _s1(p['bg_grad'])).add_(1.0))
         # Quantisation by the float32 "magic number": x + 2^23 (0 <= x < 256) rounds x to the nearest integer,
         # which then sits in the lowest byte (little-endian) -- far faster than a float → uint8 cast.
         magic = 8388608.0
-        noisy = bool((p['noise_sigma'] > 0).any())
+        noisy = bool((p['noise_sigma'] > 0).any())   # (adding zero noise changes nothing: skipping is exact)
         if noisy:
-            sigma = s1(p['noise_sigma'] * 255.0)
+            sigma = _s1(p['noise_sigma'] * 255.0)
             noise_v = torch.index_select(self._noise, 0, p['noise_idx'], out=buf('noise_v')).mul_(sigma)
             noise_n = torch.index_select(self._noise, 0, (p['noise_idx'] + 1) % self.NOISE_BANK, out=tmp)
             noise_n.mul_(sigma)
-        # per channel: shading, background, camera curve (gamma 2: sqrt gives 0..255), noise, quantisation
         for c in range(4):
             Ac = A[:, c].mul_(shade_v if c < 3 else shade_n)
             Ac.add_(torch.mul(rest, bg[:, c], out=nz)).clamp_(0.0, 255.0 * 255.0).sqrt_()
@@ -811,34 +896,26 @@ class SynthFaceGenerator:
         view = M[:, 2, :]                                         # M^T (0, 0, 1)
         return light, view
 
-    def _draw_features(self, p, g, G, u, v, A, nx, ny, ipw, dark):
+    def _draw_features(self, p, g, G, windows, u, v, A, nx, ny, ipw, dark):
         """Eyes, brows, wrinkles, nose, folds, cheeks, mouth, chin into albedo ``A`` and normals, in place.
 
         Wrinkles, nose creases, nostrils and folds only darken: they multiply the one-channel ``dark`` plane
         (applied to ``A`` afterwards), which is cheaper to gather and scatter than the four albedo channels.
         """
-        n = A.shape[0]
-        f32 = torch.float32
-
-        def s1(t):
-            return t.to(f32).view(-1, 1, 1)
+        s1 = _s1
 
         def c4(t):  # camera-scaled linear colour (see :meth:`_rasterise_chunk`)
-            t = torch.as_tensor(t, dtype=torch.float64, device=A.device)
-            t = t.expand(n, 4) if t.dim() == 1 else t
-            return (t * t * p['cscale']).to(f32).view(n, 4, 1, 1)
+            return _c4(torch.as_tensor(t, dtype=torch.float64, device=A.device), p['cscale'])
 
-        def band(u0, v0, u1, v1, albedo=True):
-            """One window per face around its canonical box: (window, u, v[, albedo]), [N, (4,) h, w] copies
-            (written back with ``win.put``)."""
-            win = self._window(p, torch.stack([u0, v0, u1, v1], 1))
-            return (win, win.get(u), win.get(v)) + ((win.get(A), ) if albedo else ())
+        def band(name, albedo=True):
+            """The feature's window: (window, u, v[, albedo]): u, v [N, h, w] views, albedo [N, 4, h, w] a
+            contiguous copy (``win.put`` writes it back). Broadcast arithmetic on a contiguous block runs about
+            twice as fast as on the strided view, which pays for the copy in features with several blends."""
+            win = windows[name]
+            return (win, win.get(u), win.get(v)) + ((win.get(A).contiguous(), ) if albedo else ())
 
-        ew, hu, hl, tilt = g['ew'], g['hu'], g['hl'], g['tilt']
         # ---- eyes (both at once: mirrored abscissa |u|, the layout is symmetric in the canonical frame)
-        rise = tilt.abs() * ew
-        win, uu, vv, Ab = band(-g['ex'] - 1.15 * ew, g['ey'] - rise - 1.7 * hu - 0.035,
-                                      g['ex'] + 1.15 * ew, g['ey'] + rise + 1.4 * hl + 0.03)
+        win, uu, vv, Ab = band('eyes')
         um = torch.abs(uu)
         t = torch.sub(um, G['ex']).mul_(1.0 / G['ew'])
         base = torch.mul(t, t).neg_().add_(1.0)
@@ -870,9 +947,7 @@ class SynthFaceGenerator:
         win.put(A, Ab)
 
         # ---- brows (mirrored; τ = +1 at the inner end)
-        lo_v = g['by'] - g['barch'] - torch.maximum(g['b_inner'], g['b_outer']).clamp(min=0) - g['bth'] - 0.015
-        hi_v = g['by'] + torch.maximum(-g['b_inner'], -g['b_outer']).clamp(min=0) + g['bth'] + 0.015
-        win, uu, vv, Ab = band(-g['bx'] - g['bw'] - 0.01, lo_v, g['bx'] + g['bw'] + 0.01, hi_v)
+        win, uu, vv, Ab = band('brows')
         t = torch.abs(uu).sub_(G['bx']).mul_(1.0 / G['bw'])
         tau = torch.neg(t)
         cb = self._brow_centre(G, tau)
@@ -884,7 +959,7 @@ class SynthFaceGenerator:
 
         # ---- forehead and glabella wrinkles (skipped when no face of the batch has them)
         if bool((g['forehead'] > 0).any()):
-            win, uu, vv = band(-0.3 + 0 * g['by'], g['by'] - 0.22, 0.3 + 0 * g['by'], g['by'] - 0.03, albedo=False)
+            win, uu, vv = band('forehead', albedo=False)
             Db = win.get(dark)
             width = _ramp_(torch.mul(uu, uu).neg_().add_(0.26 ** 2).mul_(ipw * 2.0))
             curve = torch.mul(uu, uu).mul_(0.18).add_(G['by'])
@@ -893,7 +968,7 @@ class SynthFaceGenerator:
                 _darken1_(Db, _ramp_(line.mul_(ipw * 0.6)).mul_(width), G['forehead'] * 0.5)
             win.put(dark, Db)
         if bool((g['glabella'] > 0).any()):
-            win, uu, vv = band(-0.09 + 0 * g['by'], g['by'] - 0.05, 0.09 + 0 * g['by'], g['by'] + 0.07, albedo=False)
+            win, uu, vv = band('glabella', albedo=False)
             Db = win.get(dark)
             vr = _ramp_(torch.sub(vv, G['by']).add_(0.03).mul_(ipw)).mul_(
                 _ramp_(torch.sub(vv, G['by']).neg_().add_(0.05).mul_(ipw)))
@@ -905,7 +980,7 @@ class SynthFaceGenerator:
 
         # ---- nose: bumps for shading, ala creases, nostrils, wrinkles
         nxc, nyc, nw, ntop = g['nx'], g['ny'], g['nw'], g['ntop']
-        win, uu, vv = band(nxc - 1.7 * nw, ntop - 0.01, nxc + 1.7 * nw, nyc + 0.07, albedo=False)
+        win, uu, vv = band('nose', albedo=False)
         Db = win.get(dark)
         nxb, nyb = win.get(nx), win.get(ny)
         self._bump(nxb, nyb, uu, vv, s1(0.7 * nxc), s1(0.5 * (ntop + nyc) + 0.02), s1(0.9 * nw),
@@ -933,9 +1008,9 @@ class SynthFaceGenerator:
 
         # ---- cheeks (bump, VIS blush) and nasolabial folds
         mx, my, mw = g['mx'], g['my'], g['mw']
-        ccx, ccy = 0.3 * g['fw'] / 0.57, g['ny'] + 0.01 - 0.03 * g['cheek']
-        ca, cb_ = 0.17 + 0 * ccy, 0.14 + 0 * ccy
-        win, uu, vv, Ab = band(-ccx - ca, ccy - cb_, ccx + ca, ccy + cb_)
+        ccx, ccy = g['ccx'], g['ccy']
+        ca, cb_ = 0.17 + 0 * ccy, 0.14 + 0 * ccy          # (the half-axes of the ``cheeks`` box)
+        win, uu, vv, Ab = band('cheeks')
         um = torch.abs(uu)
         nxb, nyb = win.get(nx), win.get(ny)
         sgn = torch.where(uu < 0, -1.0, 1.0)
@@ -949,10 +1024,8 @@ class SynthFaceGenerator:
         Ab[:, 1:3].mul_(blush.neg().add_(1.0)[:, None])
         win.put(A, Ab)
         for side in (-1.0, 1.0):
-            # fold from the nose wing to beyond the mouth corner
-            x0, y0 = nxc + side * 1.25 * nw, g['ny'] + 0.005
-            x1, y1 = mx + side * (mw + 0.035), my + 0.06
-            win, uu, vv = band(torch.minimum(x0, x1) - 0.05, y0, torch.maximum(x0, x1) + 0.05, y1, albedo=False)
+            x0, y0, x1, y1 = self._fold_ends(g, side)
+            win, uu, vv = band('fold_l' if side < 0 else 'fold_r', albedo=False)
             Db = win.get(dark)
             frac = torch.sub(vv, s1(y0)).mul_(s1(1.0 / (y1 - y0)))
             uf = torch.mul(frac, s1(x1 - x0)).add_(s1(x0)).add_(frac * (1 - frac) * (0.04 * side))
@@ -963,12 +1036,7 @@ class SynthFaceGenerator:
             win.put(dark, Db)
 
         # ---- mouth: lips, interior, teeth, lip and chin bumps
-        dmin = torch.minimum(g['dL'], g['dR']).clamp(max=0)
-        dmax = torch.maximum(g['dL'], g['dR']).clamp(min=0)
-        # (the box also holds the lip bump: centre my + gl/2, half-height 0.07 + gl/2)
-        win, uu, vv, Ab = band(mx - mw - 0.03, torch.minimum(my + dmin - g['gu'] - g['ulh'] - 0.03, my - 0.075),
-                               mx + mw + 0.03,
-                               torch.maximum(my + dmax + g['gl'] + g['llh'] + 0.03, my + g['gl'] + 0.075))
+        win, uu, vv, Ab = band('mouth')
         t = torch.sub(uu, s1(mx)).mul_(s1(1.0 / mw))
         mc = self._mouth_curves(G, t)
         lim = _ramp_(torch.mul(t, t).neg_().add_(1.0).mul_(G['mw'] * 0.5 * ipw))
@@ -992,8 +1060,8 @@ class SynthFaceGenerator:
         self._bump(nxb, nyb, uu, vv, s1(mx), s1(my + 0.5 * g['gl']), s1(1.05 * mw), s1(0.07 + 0.5 * g['gl']), 0.006)
         win.put(nx, nxb)
         win.put(ny, nyb)
-        chin_y = g['fcy'] + 0.8 * g['fh']
-        win, uu, vv = band(mx * 0.6 - 0.16, chin_y - 0.1, mx * 0.6 + 0.16, chin_y + 0.1, albedo=False)
+        chin_y = g['chin_y']
+        win, uu, vv = band('chin', albedo=False)
         nxb, nyb = win.get(nx), win.get(ny)
         self._bump(nxb, nyb, uu, vv, s1(0.6 * mx), s1(chin_y), s1(0.15 + 0 * mx),
                    s1(0.09 + 0 * mx), s1(0.006 + 0.008 * g['chin_raise'].clamp(min=0)))
