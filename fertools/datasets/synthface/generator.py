@@ -907,15 +907,16 @@ class SynthFaceGenerator:
         def c4(t):  # camera-scaled linear colour (see :meth:`_rasterise_chunk`)
             return _c4(torch.as_tensor(t, dtype=torch.float64, device=A.device), p['cscale'])
 
-        def band(name, albedo=True):
-            """The feature's window: (window, u, v[, albedo]): u, v [N, h, w] views, albedo [N, 4, h, w] a
-            contiguous copy (``win.put`` writes it back). Broadcast arithmetic on a contiguous block runs about
-            twice as fast as on the strided view, which pays for the copy in features with several blends."""
+        def band(name, albedo=False):
+            """The feature's window: (window, u, v[, albedo]): u, v [N, h, w] views; with ``albedo``, a
+            contiguous copy [N, 4, h, w] of the albedo (``win.put`` writes it back). Broadcast arithmetic on a
+            contiguous block runs about twice as fast as on the strided view, which pays for the copy in the
+            features with several blends (eyes, mouth)."""
             win = windows[name]
             return (win, win.get(u), win.get(v)) + ((win.get(A).contiguous(), ) if albedo else ())
 
         # ---- eyes (both at once: mirrored abscissa |u|, the layout is symmetric in the canonical frame)
-        win, uu, vv, Ab = band('eyes')
+        win, uu, vv, Ab = band('eyes', albedo=True)
         um = torch.abs(uu)
         t = torch.sub(um, G['ex']).mul_(1.0 / G['ew'])
         base = torch.mul(t, t).neg_().add_(1.0)
@@ -947,19 +948,18 @@ class SynthFaceGenerator:
         win.put(A, Ab)
 
         # ---- brows (mirrored; τ = +1 at the inner end)
-        win, uu, vv, Ab = band('brows')
+        win, uu, vv = band('brows')
         t = torch.abs(uu).sub_(G['bx']).mul_(1.0 / G['bw'])
         tau = torch.neg(t)
         cb = self._brow_centre(G, tau)
         th = self._brow_th(G, tau)
         a_b = _ramp_(cb.sub_(vv).abs_().neg_().add_(th).mul_(ipw))
         a_b.mul_(_ramp_(t.mul_(t).neg_().add_(1.0).mul_(G['bw'] * 0.5 * ipw)))
-        _blend_exact_(Ab, c4(p['brow']), a_b.mul_(0.9))
-        win.put(A, Ab)
+        _blend_exact_(win.get(A), c4(p['brow']), a_b.mul_(0.9))
 
         # ---- forehead and glabella wrinkles (skipped when no face of the batch has them)
         if bool((g['forehead'] > 0).any()):
-            win, uu, vv = band('forehead', albedo=False)
+            win, uu, vv = band('forehead')
             Db = win.get(dark)
             width = _ramp_(torch.mul(uu, uu).neg_().add_(0.26 ** 2).mul_(ipw * 2.0))
             curve = torch.mul(uu, uu).mul_(0.18).add_(G['by'])
@@ -968,7 +968,7 @@ class SynthFaceGenerator:
                 _darken1_(Db, _ramp_(line.mul_(ipw * 0.6)).mul_(width), G['forehead'] * 0.5)
             win.put(dark, Db)
         if bool((g['glabella'] > 0).any()):
-            win, uu, vv = band('glabella', albedo=False)
+            win, uu, vv = band('glabella')
             Db = win.get(dark)
             vr = _ramp_(torch.sub(vv, G['by']).add_(0.03).mul_(ipw)).mul_(
                 _ramp_(torch.sub(vv, G['by']).neg_().add_(0.05).mul_(ipw)))
@@ -980,7 +980,7 @@ class SynthFaceGenerator:
 
         # ---- nose: bumps for shading, ala creases, nostrils, wrinkles
         nxc, nyc, nw, ntop = g['nx'], g['ny'], g['nw'], g['ntop']
-        win, uu, vv = band('nose', albedo=False)
+        win, uu, vv = band('nose')
         Db = win.get(dark)
         nxb, nyb = win.get(nx), win.get(ny)
         self._bump(nxb, nyb, uu, vv, s1(0.7 * nxc), s1(0.5 * (ntop + nyc) + 0.02), s1(0.9 * nw),
@@ -1010,7 +1010,7 @@ class SynthFaceGenerator:
         mx, my, mw = g['mx'], g['my'], g['mw']
         ccx, ccy = g['ccx'], g['ccy']
         ca, cb_ = 0.17 + 0 * ccy, 0.14 + 0 * ccy          # (the half-axes of the ``cheeks`` box)
-        win, uu, vv, Ab = band('cheeks')
+        win, uu, vv = band('cheeks')
         um = torch.abs(uu)
         nxb, nyb = win.get(nx), win.get(ny)
         sgn = torch.where(uu < 0, -1.0, 1.0)
@@ -1021,11 +1021,10 @@ class SynthFaceGenerator:
         du, dv = torch.sub(um, s1(ccx)).div_(s1(ca)), torch.sub(vv, s1(ccy)).div_(s1(cb_))
         w = du.mul_(du).add_(dv.mul_(dv)).neg_().add_(1.0).clamp_(min=0)
         blush = w.mul_(s1(p['blush'] + 0.08 * g['cheek']))
-        Ab[:, 1:3].mul_(blush.neg().add_(1.0)[:, None])
-        win.put(A, Ab)
+        win.get(A)[:, 1:3].mul_(blush.neg().add_(1.0)[:, None])
         for side in (-1.0, 1.0):
             x0, y0, x1, y1 = self._fold_ends(g, side)
-            win, uu, vv = band('fold_l' if side < 0 else 'fold_r', albedo=False)
+            win, uu, vv = band('fold_l' if side < 0 else 'fold_r')
             Db = win.get(dark)
             frac = torch.sub(vv, s1(y0)).mul_(s1(1.0 / (y1 - y0)))
             uf = torch.mul(frac, s1(x1 - x0)).add_(s1(x0)).add_(frac * (1 - frac) * (0.04 * side))
@@ -1036,7 +1035,7 @@ class SynthFaceGenerator:
             win.put(dark, Db)
 
         # ---- mouth: lips, interior, teeth, lip and chin bumps
-        win, uu, vv, Ab = band('mouth')
+        win, uu, vv, Ab = band('mouth', albedo=True)
         t = torch.sub(uu, s1(mx)).mul_(s1(1.0 / mw))
         mc = self._mouth_curves(G, t)
         lim = _ramp_(torch.mul(t, t).neg_().add_(1.0).mul_(G['mw'] * 0.5 * ipw))
@@ -1061,7 +1060,7 @@ class SynthFaceGenerator:
         win.put(nx, nxb)
         win.put(ny, nyb)
         chin_y = g['chin_y']
-        win, uu, vv = band('chin', albedo=False)
+        win, uu, vv = band('chin')
         nxb, nyb = win.get(nx), win.get(ny)
         self._bump(nxb, nyb, uu, vv, s1(0.6 * mx), s1(chin_y), s1(0.15 + 0 * mx),
                    s1(0.09 + 0 * mx), s1(0.006 + 0.008 * g['chin_raise'].clamp(min=0)))
