@@ -18,7 +18,7 @@ def load_tool():
 def test_rows_cover_the_issue_table():
     tool = load_tool()
     assert set(tool.PRIORITY) == set(tool.ROWS)
-    assert {'resnet18', 's2-v1', 's2-v2', 's2-v3', 's2-v4'} <= set(tool.ROWS)
+    assert {'resnet18', 's2-v1', 's2-v2', 's2-v3', 's2-v4', 'eps'} <= set(tool.ROWS)
     assert [r for r in tool.ROWS if r.startswith('T')] == ['T1', 'T2', 'T8', 'T16', 'T32']
     with pytest.raises(SystemExit):
         tool.parse_args(['--rows', 's2-v9'])

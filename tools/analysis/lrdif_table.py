@@ -11,7 +11,8 @@ same for every seed.
 
 Rows (``--rows``, default all): ``resnet18``, ``s2-v1`` (no DM), ``s2-v2`` (L_ce only), ``s2-v3`` (default:
 L_ce + L_kl, T = 4), ``s2-v4`` (no inserted noise), ``T1``, ``T2``, ``T8``, ``T16``, ``T32`` (S2-V3 with
-``model.schedule.num_timesteps=T``; T = 4 is the ``s2-v3`` row).
+``model.schedule.num_timesteps=T``; T = 4 is the ``s2-v3`` row), ``eps`` (S2-V3 with the paper's
+ε-parameterisation, as ``configs/lrdif/lrdif_synthface-udc_eps.py``).
 
 Runs are separate ``tools/train.py`` processes, ``--jobs`` at a time, each with ``--threads`` torch threads.
 A run whose ``result.json`` exists is not repeated, so an interrupted table resumes. The table (markdown)
@@ -41,9 +42,11 @@ ROWS = {
     's2-v3': ('LRDif S2-V3 (default, T = 4)', []),
     's2-v4': ('LRDif S2-V4 (no inserted noise)', ['model.insert_noise=False']),
     **{f'T{t}': (f'LRDif S2-V3, T = {t}', [f'model.schedule.num_timesteps={t}']) for t in (1, 2, 8, 16, 32)},
+    'eps': ('LRDif S2-V3, ε-parameterisation (eq. 16)', ['model.sampler.prediction=eps',
+                                                          'model.denoiser.final_act=False']),
 }
 #: run order: the default S2 first, then the other variants, the baseline, the T sweep.
-PRIORITY = ('s2-v3', 's2-v1', 's2-v2', 's2-v4', 'resnet18', 'T1', 'T2', 'T8', 'T16', 'T32')
+PRIORITY = ('s2-v3', 's2-v1', 's2-v2', 's2-v4', 'resnet18', 'T1', 'T2', 'T8', 'T16', 'T32', 'eps')
 TEST_LINE = re.compile(r'Iter\(test\).*?fer/accuracy: ([0-9.]+)\s+fer/macro_f1: ([0-9.]+)')
 
 
