@@ -238,3 +238,13 @@ def test_reused_scratch_buffers_do_not_leak_between_calls(gen, batch):
     clone = pickle.loads(pickle.dumps(gen))
     one = clone.render(s[3:4], e[3:4], v[3:4])
     assert torch.equal(one['vis'][0], out['vis'][3]) and torch.equal(one['nir'][0], out['nir'][3])
+
+
+def test_outputs_are_ordinary_tensors(gen):
+    """The rasteriser runs in inference mode, but what it returns can be edited in place by transforms."""
+    s, e, v = ids([0, 1], [1, 2], [0, 0])
+    out = gen.render(s, e, v)
+    assert not any(t.is_inference() for t in out.values())
+    out['vis'][0, 0, 0] = 7
+    out['landmarks'].mul_(0.5)
+    assert out['vis'][0, 0, 0].tolist() == [7, 7, 7]
