@@ -749,8 +749,7 @@ class SynthFaceGenerator:
         # Ears: between the hair and the neck / face.
         win = windows['ear']
         a_ear = self._ellipse(torch.abs(win.get(u)), win.get(v), G['ear_cx'], G['ear_cy'], G['ear_a'], G['ear_b'], ipw)
-        Ab = win.get(A)
-        Ab.add_(torch.mul(a_ear, win.get(planes['behind']))[:, None] * (_c4(p['skin'], p['cscale']) * 0.75 - hair))
+        win.get(A).add_(torch.mul(a_ear, win.get(planes['behind']))[:, None] * (_c4(p['skin'], p['cscale']) * 0.75 - hair))
         win.put(planes['cover'], torch.maximum(win.get(planes['cover']), a_ear))
 
         dark.fill_(1.0)       # darkening factor of lines and creases (multiplies the albedo)
@@ -762,9 +761,7 @@ class SynthFaceGenerator:
         uu, vv = win.get(u), win.get(v)
         line = torch.mul(uu, uu).mul_(_s1(p['hcurve'])).add_(torch.mul(uu, _s1(p['hpart']))).add_(_s1(p['hairline']))
         a_fr = _ramp_(line.sub_(vv).mul_(ipw * 0.7)).mul_(win.get(planes['a_hair']))
-        Ab = win.get(A)
-        _blend_exact_(Ab, hair, a_fr)
-        win.put(A, Ab)
+        _blend_exact_(win.get(A), hair, a_fr)
 
         self._shade_and_quantise(p, planes, A, vis_out, nir_out)
 
