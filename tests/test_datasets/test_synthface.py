@@ -248,3 +248,15 @@ def test_outputs_are_ordinary_tensors(gen):
     out['vis'][0, 0, 0] = 7
     out['landmarks'].mul_(0.5)
     assert out['vis'][0, 0, 0].tolist() == [7, 7, 7]
+
+
+def test_store_bytes_writes_each_grey_level_to_its_pixel():
+    """Quantised planes (2^23 + level, RGB + NIR) land as uint8 in the rows of vis [N, H, W, 3] and nir."""
+    from fertools.datasets.synthface import generator as G
+    levels = torch.randint(0, 256, (3, 4, 5, 7), generator=torch.Generator().manual_seed(0)).float()
+    vis = torch.zeros(6, 5, 7, 3, dtype=torch.uint8)
+    nir = torch.zeros(6, 5, 7, dtype=torch.uint8)
+    G._store_bytes(levels + G._MAGIC, vis[2:5], nir[2:5])
+    assert torch.equal(vis[2:5], levels[:, :3].permute(0, 2, 3, 1).to(torch.uint8))
+    assert torch.equal(nir[2:5], levels[:, 3].to(torch.uint8))
+    assert not vis[:2].any() and not vis[5:].any() and not nir[:2].any() and not nir[5:].any()
