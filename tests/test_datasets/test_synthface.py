@@ -260,3 +260,13 @@ def test_store_bytes_writes_each_grey_level_to_its_pixel():
     assert torch.equal(vis[2:5], levels[:, :3].permute(0, 2, 3, 1).to(torch.uint8))
     assert torch.equal(nir[2:5], levels[:, 3].to(torch.uint8))
     assert not vis[:2].any() and not vis[5:].any() and not nir[:2].any() and not nir[5:].any()
+
+
+def test_sqrt_is_correctly_rounded():
+    """The renderer's square root is IEEE 754's (float64 rounded to float32), not a vectorised approximation."""
+    from fertools.datasets.synthface import generator as G
+    x = torch.rand(4, 37, 53, generator=torch.Generator().manual_seed(1)) * 65025
+    x[0, 0, :3] = torch.tensor([0.0, 1.0, 65025.0])
+    view = x.clone()[:, 3:30, 5:40]                   # in place on a strided view, too
+    assert torch.equal(G._sqrt_(x.clone()), x.double().sqrt().float())
+    assert torch.equal(G._sqrt_(view), x[:, 3:30, 5:40].double().sqrt().float())
