@@ -746,7 +746,7 @@ class SynthFaceGenerator:
         planes = {name: self._buf(name, n, size, size)
                   for name in ('u', 'v', 'a_hair', 'cover', 'behind', 'nx', 'ny', 'dark')}
         A = self._buf('A', n, 4, size, size)
-        self._head_layers(p, g, planes, A)
+        self._head_layers(p, g, G, planes, A)
         u, v, nx, ny, dark = (planes[k] for k in ('u', 'v', 'nx', 'ny', 'dark'))
         ipw = _s1(size * p['scale'] / 2.0)            # 1 / (one pixel in canonical units)
 
@@ -772,8 +772,10 @@ class SynthFaceGenerator:
 
         return self._shade_and_quantise(p, planes, A)
 
-    def _head_layers(self, p: Dict[str, Tensor], g: Dict[str, Tensor], planes: Dict[str, Tensor], A: Tensor):
-        """Full-image layers of a chunk, into the shared planes (in place).
+    def _head_layers(self, p: Dict[str, Tensor], g: Dict[str, Tensor], G: Dict[str, Tensor], planes: Dict[str, Tensor],
+                     A: Tensor):
+        """Full-image layers of a chunk, into the shared planes (in place). ``g``: the geometry (float64 [n]),
+        ``G``: the same as float32 [n, 1, 1].
 
         Writes the canonical coordinates ``u``, ``v``; the coverage of face oval (with a jaw taper), hair
         volume and neck (``cover``), the hair alpha ``a_hair`` (for the fringe) and the weight of what lies
@@ -786,8 +788,8 @@ class SynthFaceGenerator:
         tmp = buf('tmp')
         u, v = self._fields(p, planes['u'], planes['v'])
         ipw = _s1(size * p['scale'] / 2.0)
-        fw = _s1(g['fw'])
-        vn = torch.sub(v, _s1(g['fcy']), out=planes['ny']).mul_(_s1(1.0 / g['fh']))   # (v - fcy) / fh
+        fw = G['fw']
+        vn = torch.sub(v, G['fcy'], out=planes['ny']).mul_(_s1(1.0 / g['fh']))   # (v - fcy) / fh
         half_w = torch.clamp(vn, min=0, out=buf('half_w'))
         half_w.mul_(half_w).mul_(_s1(-g['taper'] * g['fw'])).add_(fw)   # fw (1 - taper rel²)
         q = torch.div(u, half_w, out=buf('a_face'))
