@@ -1,4 +1,4 @@
+from .ddpm_schedule import DDPMSchedule, VectorDDPMSchedule, make_betas, space_timesteps
 from .prior_denoiser import PriorDenoiser
-from .vector_ddpm_schedule import VectorDDPMSchedule, make_betas
 
-__all__ = ['PriorDenoiser', 'VectorDDPMSchedule', 'make_betas']
+__all__ = ['DDPMSchedule', 'PriorDenoiser', 'VectorDDPMSchedule', 'make_betas', 'space_timesteps']

@@ -68,7 +68,7 @@ class VectorDDPMSampler:
                 mean, var = schedule.q_posterior(x0, z_t, tt)
             else:
                 mean = schedule.p_mean_from_eps(z_t, tt, out)  # eq. 16
-                var = schedule._gather('posterior_variance', tt, z_t)
+                var = schedule.gather('posterior_variance', tt, z_t)
         if self.reverse_noise and t > 1:
             noise = torch.randn(z_t.shape, generator=generator, device=z_t.device, dtype=z_t.dtype)
             mean = mean + var.sqrt() * noise
