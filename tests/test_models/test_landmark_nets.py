@@ -1,10 +1,13 @@
-"""Landmark feature sources of LRDif's DILnetwork: heatmap rendering, LandmarkHeatmapCNN, MobileFaceNetLandmark."""
+"""Landmark feature sources of LRDif's DILnetwork: heatmap rendering (``fertools.structures``),
+LandmarkHeatmapCNN, MobileFaceNetLandmark."""
 import pytest
 import torch
 
-from fertools.models.landmarks import LandmarkHeatmapCNN, MobileFaceNetLandmark, render_landmark_heatmaps
+from fertools.models import landmarks
+from fertools.models.landmarks import LandmarkHeatmapCNN, MobileFaceNetLandmark
 from fertools.models.landmarks.mobilefacenet import MobileFaceNet
 from fertools.registry import MODELS
+from fertools.structures import render_landmark_heatmaps
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +33,12 @@ def test_render_heatmaps_peaks_where_the_landmarks_are():
     assert exact[0, 0, 5, 9] == 1.0
     with pytest.raises(ValueError, match=r'\[B, K, 2\]'):
         render_landmark_heatmaps(torch.zeros(2, 68), 64, 32)
+
+
+def test_heatmap_renderer_lives_below_models():
+    """Shared by data and models, so it lives in ``fertools.structures``; no re-export from models."""
+    assert render_landmark_heatmaps.__module__ == 'fertools.structures.heatmaps'
+    assert not hasattr(landmarks, 'render_landmark_heatmaps')
 
 
 def test_heatmap_cnn_scales_resizing_and_errors():

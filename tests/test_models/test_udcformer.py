@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from fertools.models.backbones.udcformer import UDCformer
-from fertools.models.landmarks import render_landmark_heatmaps
 from fertools.models.landmarks.mobilefacenet import MobileFaceNet
 from fertools.registry import MODELS
+from fertools.structures import render_landmark_heatmaps
 
 
 @pytest.fixture(autouse=True)

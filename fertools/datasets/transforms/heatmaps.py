@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from fertools.models.landmarks.heatmaps import render_landmark_heatmaps
 from fertools.registry import TRANSFORMS
+from fertools.structures.heatmaps import render_landmark_heatmaps
 from fertools.structures.landmarks68 import check_landmarks
 
 from .utils import to_size
@@ -16,7 +16,7 @@ from .utils import to_size
 def render_heatmaps(landmarks: np.ndarray, size, sigma: float = 1.5, image_size=None) -> np.ndarray:
     """Render ``exp(−‖p − l_k‖² / 2σ²)`` for every landmark ``l_k`` (one sample; numpy in and out).
 
-    The arithmetic is :func:`fertools.models.landmarks.render_landmark_heatmaps` (batched torch, also used
+    The arithmetic is :func:`fertools.structures.render_landmark_heatmaps` (batched torch, also used
     on device by models); this wrapper takes the pipeline's numpy landmarks and mmcv's ``(w, h)`` sizes.
 
     Args:

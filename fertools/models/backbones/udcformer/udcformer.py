@@ -80,7 +80,7 @@ class UDCformer(BaseModule):
         forward(img ``[B, in_channels, img_size, img_size]``, prior ``[B, prior_dim]``, landmark_input) →
         ``[B, embed_dim]``. ``landmark_input`` is ``[B, 68, h, w]`` heatmaps for ``LandmarkHeatmapCNN``
         (expected ``h = w = heatmap_size``; other sizes are resized inside; see
-        :func:`fertools.models.landmarks.render_landmark_heatmaps`), or the image ``[B, 3, H, W]`` for
+        :func:`fertools.structures.render_landmark_heatmaps`), or the image ``[B, 3, H, W]`` for
         ``MobileFaceNetLandmark``.
     """
 

@@ -1,4 +1,6 @@
-"""Render 68-landmark Gaussian heatmaps, the input of :class:`~.heatmap_cnn.LandmarkHeatmapCNN`."""
+"""Render landmark Gaussian heatmaps (batched torch), shared by the data pipeline
+(:mod:`fertools.datasets.transforms.heatmaps`) and models (e.g.
+:class:`fertools.models.landmarks.LandmarkHeatmapCNN`); it lives here, below both, so data never imports models."""
 import torch
 
 __all__ = ['render_landmark_heatmaps']
