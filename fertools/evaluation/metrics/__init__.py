@@ -1,3 +1,5 @@
 from .fer_metric import FERMetric, confusion_matrix, metrics_from_confusion
+from .image_quality import ImageQualityMetric, image_quality, lpips_key, lpips_weights_path
 
-__all__ = ['FERMetric', 'confusion_matrix', 'metrics_from_confusion']
+__all__ = ['FERMetric', 'confusion_matrix', 'metrics_from_confusion', 'ImageQualityMetric', 'image_quality',
+           'lpips_key', 'lpips_weights_path']
