@@ -68,6 +68,20 @@ class BaseEnergy(nn.Module):
         t = torch.as_tensor(t, dtype=torch.float32, device=x_t.device)
         return t.expand(x_t.shape[0]) if t.dim() == 0 else t.reshape(x_t.shape[0])
 
+    @staticmethod
+    def time_index(t: TimeLike, x_t: torch.Tensor, num_timesteps: int) -> torch.Tensor:
+        """0-based step index, ``LongTensor[B]``, of a time-dependent network trained with ``num_timesteps``.
+
+        Samplers pass ``t = t_orig / T`` with ``t_orig`` in ``{1..T}`` the original (un-respaced) 1-based
+        DDPM step; a network trained with ``T_net = num_timesteps`` steps and guided-diffusion's 0-based index
+        gets ``clamp(round(t * T_net) - 1, 0, T_net - 1)`` (so ``t = 1 -> T_net - 1``, ``t = 1/T_net -> 0``;
+        ``torch.round`` rounds halves to even).
+        """
+        if int(num_timesteps) < 1:
+            raise ValueError(f'time_index: num_timesteps must be a positive int; got {num_timesteps!r}.')
+        t = BaseEnergy.time_tensor(t, x_t)
+        return (t * int(num_timesteps)).round().long().sub(1).clamp(0, int(num_timesteps) - 1)
+
 
 @ENERGIES.register_module()
 class WeightedSumEnergy(BaseEnergy):
