@@ -3,5 +3,9 @@ from .lrdif_stage_switch import LRDifStageSwitchHook
 from .nan_guard_hook import NaNGuardHook, NonFiniteLossError
 from .prediction_dump_hook import PredictionDumpHook
 from .test_after_train_hook import TestAfterTrainHook
+from .translation_visualization_hook import TranslationVisualizationHook
 
-__all__ = ['LRDifStageSwitchHook', 'NaNGuardHook', 'NonFiniteLossError', 'PredictionDumpHook', 'TestAfterTrainHook']
+__all__ = [
+    'LRDifStageSwitchHook', 'NaNGuardHook', 'NonFiniteLossError', 'PredictionDumpHook', 'TestAfterTrainHook',
+    'TranslationVisualizationHook'
+]

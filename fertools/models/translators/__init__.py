@@ -1,0 +1,3 @@
+from .score_translator import ConditionalScoreTranslator
+
+__all__ = ['ConditionalScoreTranslator']
