@@ -30,15 +30,40 @@ from .channels import check_channel_mode, comparison_channels, match_channels
 __all__ = ['build_frozen_network', 'FrozenNetworkEnergy']
 
 
+def resolve_checkpoint(path: str) -> str:
+    """A checkpoint file, or a training work dir → the file named in its ``last_checkpoint`` (MMEngine writes
+    it after every save), so configs can point at ``work_dirs/<config>`` whatever the iteration count."""
+    path = osp.expanduser(path)
+    marker = osp.join(path, 'last_checkpoint')
+    if osp.isdir(path) and osp.isfile(marker):
+        with open(marker) as f:
+            name = f.read().strip()
+        return name if osp.isabs(name) or osp.isfile(name) else osp.join(path, osp.basename(name))
+    return path
+
+
+def network_config(network: Union[str, dict]) -> dict:
+    """A ``MODELS`` config, or the path of the config that trained the network (its ``model`` is used, so an
+    energy names the same network as its training config without copying it)."""
+    if not isinstance(network, str):
+        return network
+    from fertools.utils import load_config
+    if not osp.isfile(network):
+        raise FileNotFoundError(f'energy network config {network!r} does not exist (paths are relative to the '
+                                'working directory: run from the repository root, or give an absolute path).')
+    return load_config(network).model
+
+
 def build_frozen_network(network: Union[dict, nn.Module], checkpoint: Optional[str], owner: str, key: str,
                          train_hint: str, allow_random: bool = False, channel_mode: Optional[str] = None,
                          interface: Sequence[str] = ()) -> nn.Module:
     """Build ``network``, load ``checkpoint``, return it in eval mode with ``requires_grad=False`` everywhere.
 
     Args:
-        network (dict | nn.Module): a ``MODELS`` config (``dict(type=...)``) or a built module.
+        network (dict | str | nn.Module): a ``MODELS`` config (``dict(type=...)``), the path of the training
+            config whose ``model`` it is, or a built module.
         checkpoint (str | None): a fertools checkpoint (``{'state_dict': {...}}`` with the network's own
-            keys; a bare state dict is accepted too). ``None`` means random weights, allowed only with
+            keys; a bare state dict is accepted too), or a training work dir (its ``last_checkpoint``). ``None`` means random weights, allowed only with
             ``allow_random=True`` (tests, smoke runs).
         owner (str): who asks (the energy's class name), shown in errors.
         key (str): the config key of ``checkpoint`` (e.g. ``'model.energy.energies.0.checkpoint'``), shown in
@@ -59,11 +84,13 @@ def build_frozen_network(network: Union[dict, nn.Module], checkpoint: Optional[s
         raise ValueError(f'{owner}: `{key}` is None, so its frozen network would have random weights and the '
                          f'guidance would be meaningless. Train it with `{train_hint}` and set `{key}` to the '
                          'checkpoint it writes (allow_random=True only for tests).')
+    if checkpoint is not None:
+        checkpoint = resolve_checkpoint(checkpoint)
     if checkpoint is not None and not osp.isfile(osp.expanduser(checkpoint)):
         raise FileNotFoundError(f'{owner}: checkpoint file {checkpoint!r} (config key `{key}`) does not exist. '
                                 f'Train the network with `{train_hint}` and set `{key}` to the .pth it writes '
                                 '(e.g. work_dirs/<config>/iter_<N>.pth).')
-    module = network if isinstance(network, nn.Module) else MODELS.build(network)
+    module = network if isinstance(network, nn.Module) else MODELS.build(network_config(network))
     name = type(module).__name__
     missing = [attr for attr in interface if not hasattr(module, attr)]
     if missing:
