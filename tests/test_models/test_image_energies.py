@@ -245,6 +245,20 @@ def test_frozen_network_checkpoint_errors_and_loading(tmp_path):
         LandmarkHeatmapEnergy(cfg, checkpoint=str(path))
 
 
+def test_frozen_network_from_work_dir_and_training_config(tmp_path):
+    """``checkpoint`` may be the training work dir (its last_checkpoint) and ``network`` the training config."""
+    torch.manual_seed(6)
+    trained = TinyHeatmapNet()
+    torch.save(dict(state_dict=trained.state_dict()), tmp_path / 'iter_7.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_7.pth'))
+    config = tmp_path / 'landmark_net.py'
+    config.write_text("model = dict(type='_ImageEnergyTestHeatmapNet')\n")
+    energy = LandmarkHeatmapEnergy(str(config), checkpoint=str(tmp_path))
+    assert torch.equal(energy.network.conv2.weight, trained.conv2.weight)
+    with pytest.raises(FileNotFoundError, match='energy network config'):
+        LandmarkHeatmapEnergy(str(tmp_path / 'missing.py'), checkpoint=str(tmp_path))
+
+
 def test_frozen_network_interface_and_channels():
     with pytest.raises(ValueError, match=r"in_channels=3 but channel_mode='grey'.*'replicate'"):
         LandmarkHeatmapEnergy(TinyHeatmapNet(in_channels=3), allow_random=True)
