@@ -78,7 +78,9 @@ def dataset_items(src: str, split: str):
     from fertools.registry import DATASETS
     from fertools.utils import load_config
     import fertools.datasets  # noqa: F401
+    from mmengine.registry import init_default_scope
     cfg = load_config(src)
+    init_default_scope(cfg.get('default_scope', 'fertools'))
     key = f'{split}_dataloader'
     if not (cfg.get(key) or {}).get('dataset'):
         raise KeyError(f'--src {src!r} has no {key}.dataset; choose another --split or config.')

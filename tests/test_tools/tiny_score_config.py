@@ -11,7 +11,7 @@ model = dict(
     schedule=dict(num_timesteps=50),
     sampler=dict(steps=2))
 max_iters = 2
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters, val_begin=max_iters + 1)  # no validation
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=max_iters))
 custom_hooks = [
