@@ -138,3 +138,18 @@ def test_conditional_net_starts_from_an_unconditional_adm_checkpoint(tmp_path):
 def test_translate_checks_its_input():
     with pytest.raises(ValueError, match=r'\[B, 3, H, W\]'):
         translator().translate(torch.zeros(1, 1, SIZE, SIZE))
+
+
+def test_nir_translator_starts_from_an_rgb_adm_checkpoint(tmp_path):
+    """An RGB (learned-σ) ADM file → a 1-channel conditional ε-net predicting the mean RGB ε of grey-as-RGB."""
+    torch.manual_seed(7)
+    rgb = MODELS.build(tiny_unet(in_channels=3, out_channels=6))
+    for p in rgb.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    path = tmp_path / 'adm_rgb.pt'
+    torch.save(rgb.state_dict(), path)
+    model = translator(pretrained=str(path))
+    x, t = torch.randn(2, 1, SIZE, SIZE), torch.tensor([3, 40])
+    eps = model.eps(x, t, dict(source=torch.randn(2, 3, SIZE, SIZE)))
+    expected = rgb(x.expand(-1, 3, -1, -1), t)[:, :3].mean(1, keepdim=True)
+    assert torch.allclose(eps, expected, atol=1e-5)

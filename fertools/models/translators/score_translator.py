@@ -18,7 +18,9 @@ Facial Expression Recognition", arXiv 2312.05908; SR3-style conditioning (Sahari
   init=grey(c)), energies=energy, schedule=self.schedule)``. The energy is NOT part of this model's weights
   (its networks load their own checkpoints), so a score checkpoint loads strictly under any energy config.
 - ``pretrained``: an ADM checkpoint (e.g. OpenAI's 256² unconditional model) to start from; a conditional
-  net takes it with the extra source channels zero-initialised (the paper's lr 1e-5 suggests fine-tuning).
+  net takes it with the extra source channels zero-initialised (the paper's lr 1e-5 suggests fine-tuning), and
+  a 1-channel NIR net takes an RGB checkpoint folded to grey (summed input weights, averaged ε rows): at load
+  time it predicts the ε of the grey image replicated to RGB, averaged over channels.
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -89,8 +91,10 @@ class ConditionalScoreTranslator(BaseModel):
 
     def load_pretrained_unet(self, path: str) -> None:
         from fertools.models.backbones.adm import init_conditional_from_unconditional, load_adm_checkpoint
-        if self.conditional:
-            init_conditional_from_unconditional(self.unet, path, config_key='model.pretrained')
+        if self.conditional or self.target_channels == 1:
+            # a 1-channel (NIR) net from an RGB checkpoint: RGB weights folded to grey (fold_rgb_to_grey)
+            init_conditional_from_unconditional(self.unet, path, config_key='model.pretrained',
+                                                grey_target=self.target_channels == 1)
         else:
             load_adm_checkpoint(self.unet, path, strict=True, config_key='model.pretrained')
 

@@ -18,7 +18,7 @@ from torch import nn
 
 from fertools.engine.checkpoint import CheckpointMismatchError, check_state_dict, load_weights_only
 
-__all__ = ['EGSDE_DSE_KEY_MAP', 'read_adm_state_dict', 'load_adm_checkpoint', 'init_conditional_from_unconditional']
+__all__ = ['EGSDE_DSE_KEY_MAP', 'fold_rgb_to_grey', 'read_adm_state_dict', 'load_adm_checkpoint', 'init_conditional_from_unconditional']
 
 StateDict = Dict[str, torch.Tensor]
 FIRST_CONV = 'input_blocks.0.0.weight'
@@ -79,6 +79,26 @@ def _drop_learned_sigma(model: nn.Module, state: StateDict) -> StateDict:
     return state
 
 
+def fold_rgb_to_grey(state: StateDict, learned_sigma: bool = False) -> StateDict:
+    """An RGB ADM state dict → one for a 1-channel (grey / NIR) image of the same net.
+
+    The first conv's RGB input weights are summed (exact for a grey image replicated to RGB:
+    W·[g, g, g] = (Σ_c W_c) g) and ``out.2``'s ε rows averaged (the grey net predicts the channel mean of the RGB
+    ε, which is the ε of the replicated image's luma); with ``learned_sigma`` the σ rows (the second three) are
+    averaged into a second output. Only tensors of RGB shape are changed.
+    """
+    state = dict(state)
+    if FIRST_CONV in state and state[FIRST_CONV].shape[1] == 3:
+        state[FIRST_CONV] = state[FIRST_CONV].sum(1, keepdim=True)
+    weight, bias = f'{OUT_CONV}.weight', f'{OUT_CONV}.bias'
+    groups = 2 if learned_sigma else 1
+    if weight in state and state[weight].shape[0] in (3, 6):
+        rows = state[weight][:3 * groups]
+        state[weight] = rows.reshape(groups, 3, *rows.shape[1:]).mean(1)
+        state[bias] = state[bias][:3 * groups].reshape(groups, 3).mean(1)
+    return state
+
+
 def _check(model: nn.Module, state: StateDict, source: str, strict: bool, drop_learned_sigma: bool) -> List[str]:
     """:func:`check_state_dict`, with a hint when the only fix is ``drop_learned_sigma=True``."""
     try:
@@ -128,13 +148,15 @@ def load_adm_checkpoint(model: nn.Module, path: Union[str, os.PathLike], strict:
 
 def init_conditional_from_unconditional(model: nn.Module, state_dict_or_path: Union[str, os.PathLike, Mapping],
                                         drop_learned_sigma: bool = False, prefix: str = '', strict: bool = True,
-                                        config_key: str = 'pretrained') -> List[str]:
+                                        config_key: str = 'pretrained', grey_target: bool = False) -> List[str]:
     """Initialise a conditional ADM net (``in_channels = C + C_src``) from an unconditional checkpoint (``C``).
 
     The first conv ``input_blocks.0.0.weight [C0, C + C_src, 3, 3]`` takes the checkpoint's ``[C0, C, 3, 3]``
     in its first ``C`` input channels and zeros in the ``C_src`` source channels, so that at load time
     ``model(cat([x, c], 1), t) == unconditional(x, t)`` for every source ``c``. Every other tensor is loaded
     as by :func:`load_adm_checkpoint` (same ``strict``, ``prefix``, ``drop_learned_sigma`` semantics).
+    ``grey_target=True``: the checkpoint is an RGB net and the model's x_t is 1-channel (NIR): the RGB weights
+    are folded first (:func:`fold_rgb_to_grey`; ε only, or ε and σ when the model has 2 outputs).
 
     Returns:
         the problems found (empty when every tensor loaded).
@@ -145,6 +167,9 @@ def init_conditional_from_unconditional(model: nn.Module, state_dict_or_path: Un
     source = 'state dict' if isinstance(state_dict_or_path, Mapping) else os.fspath(state_dict_or_path)
     state = read_adm_state_dict(state_dict_or_path, prefix=prefix, config_key=config_key)
     own = model.state_dict()
+    if grey_target:
+        learned_sigma = f'{OUT_CONV}.weight' in own and own[f'{OUT_CONV}.weight'].shape[0] == 2
+        state = fold_rgb_to_grey(state, learned_sigma=learned_sigma)
     if FIRST_CONV in state and FIRST_CONV in own:
         ckpt_w, own_w = state[FIRST_CONV], own[FIRST_CONV]
         extra = own_w.shape[1] - ckpt_w.shape[1]
