@@ -3,6 +3,7 @@
     python tools/benchmark.py synthface [--size 112] [--threads 1] [--device cpu]   # faces/s
     python tools/benchmark.py train CONFIG [--device cuda] [--amp]                # fertools/plain ratio
     python tools/benchmark.py inference CONFIG [CKPT] [--device cuda]             # images/s
+    python tools/benchmark.py translate CONFIG [CKPT] [--device cuda] [--amp] [--batch N] [--steps K]  # ratio
 
 Each sub-command lives in ``fertools/benchmarks/<name>.py`` and exposes ``add_arguments(parser)`` and
 ``run(args) -> str`` (the figure line).
@@ -14,7 +15,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-BENCHMARKS = ('synthface', 'train', 'inference')
+BENCHMARKS = ('synthface', 'train', 'inference', 'translate')
 
 
 def main(argv=None):

@@ -162,10 +162,9 @@ class FrozenNetworkEnergy(BaseEnergy):
         x, c = match_channels(x_t, cond['source_t'], self.channel_mode, type(self).__name__)
         index = self.time_index(t, x_t, self.network.num_timesteps)
         run = getattr(self.network, self.method)
-        out_x = run(x, index)
-        with torch.no_grad():
+        with torch.no_grad():  # first: the graph of x_t's pass is then the last thing built before backward
             out_c = run(c, index)
-        return out_x, out_c
+        return run(x, index), out_c
 
     def extra_repr(self) -> str:
         return (f'network={type(self.network).__name__} (frozen, outside the module tree), '
