@@ -184,3 +184,14 @@ def test_bad_arguments_are_named():
         SAMPLERS.build(dict(type='GuidedDDPMSampler', start='zeros'))
     with pytest.raises(ValueError, match='schedule='):
         SAMPLERS.build(dict(type='GuidedDDPMSampler')).sample(ConvEps(), _cond())
+
+
+def test_clipped_ancestral_step_is_the_posterior_at_the_clamped_x0():
+    """SR3 and ILVR clamp x̂_0 by default (ADM's clip_denoised): a step lands at the posterior mean of the clamp."""
+    assert SAMPLERS.build(dict(type='SR3Sampler')).clip_x0 and SAMPLERS.build(dict(type='ILVRSampler')).clip_x0
+    sch = DDPMSchedule(100).double()
+    x = torch.randn(2, 1, 4, 4, dtype=torch.float64) * 3
+    eps = torch.zeros_like(x)  # x̂_0 = x / √ᾱ: far outside [-1, 1]
+    sampler = SAMPLERS.build(dict(type='SR3Sampler'))
+    out = sampler.step(sch, x, 1, eps, None, None)  # k = 1: the posterior mean is x̂_0 itself
+    assert torch.allclose(out, (x / sch.sqrt_alphas_cumprod[0]).clamp(-1, 1))

@@ -55,8 +55,10 @@ class SR3Sampler(GuidedDDPMSampler):
     """SR3 (Saharia et al., TPAMI 2022): a conditional ε-network sampled from pure noise at T.
 
     The condition (the VIS source concatenated on channels) enters through the model, not a perturbed start:
-    ``start='noise'``, ``t0=1.0``. Energies are allowed (the ancestral guided step) but SR3 uses none.
+    ``start='noise'``, ``t0=1.0``. ``clip_x0=True`` (SR3 clamps its x̂_0 to [-1, 1], as ADM's default
+    ``clip_denoised``): from pure noise an unclipped chain can drift to a saturated image (seen on SynthFace with
+    a briefly trained net). Energies are allowed (the ancestral guided step) but SR3 uses none.
     """
 
-    def __init__(self, t0=1.0, steps: Optional[int] = None, start: str = 'noise', **kwargs):
-        super().__init__(t0=t0, steps=steps, start=start, **kwargs)
+    def __init__(self, t0=1.0, steps: Optional[int] = None, start: str = 'noise', clip_x0: bool = True, **kwargs):
+        super().__init__(t0=t0, steps=steps, start=start, clip_x0=clip_x0, **kwargs)
