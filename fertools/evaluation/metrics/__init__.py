@@ -3,3 +3,4 @@ from .image_quality import ImageQualityMetric, image_quality, lpips_key, lpips_w
 
 __all__ = ['FERMetric', 'confusion_matrix', 'metrics_from_confusion', 'ImageQualityMetric', 'image_quality',
            'lpips_key', 'lpips_weights_path']
+from .landmark_nme import LandmarkNMEMetric, landmark_nme, plot_nme_curve  # noqa: F401
