@@ -25,25 +25,4 @@ _base_ = ['./score_oulu_casia.py']
 
 model = dict(
     sampler=dict(type='GuidedSDESampler', t0=0.5, steps=None),  # None: every step from t0, 500 of 1000
-    energy=dict(
-        type='WeightedSumEnergy',
-        energies=[
-            # E_h (eq. 6): 1/2 ||H(x_t, t) - H(c_t, t)||^2, H = the time-dependent landmark net (grey inputs)
-            dict(type='LandmarkHeatmapEnergy',
-                 network=dict(
-                     type='TimeDependentLandmarkNet',
-                     backbone=dict(type='ADMUNet', image_size={{_base_.image_size}}, model_channels=64,
-                                   channel_mult=(1, 1, 2, 2, 4, 4), num_res_blocks=1, attention_resolutions=(16, ),
-                                   num_head_channels=64, dropout=0.0, use_scale_shift_norm=True, resblock_updown=True),
-                     schedule=dict(type='DDPMSchedule', num_timesteps=1000, beta_schedule='linear'),
-                     input_mode='grey',
-                     modalities=('vis', 'nir'),
-                     sigma=12.0,
-                     eval_timesteps=(0, 99, 249, 499, 749, 999)),
-                 checkpoint='work_dirs/landmark_net_oulu_casia',  # a work dir or a .pth
-                 train_hint='python tools/train.py configs/nfer_sde/landmark_net_oulu_casia.py',
-                 checkpoint_key='model.energy.energies.0.checkpoint'),
-            # E_f (eq. 7): ||Phi(x_t) - Phi(c_t)||^2, Phi = x - G_4px * x (difference of Gaussians, H / 64 at 256 px)
-            dict(type='HighPassEnergy', filter='dog'),
-        ],
-        weights=(100.0, 0.5)))  # lambda_h, lambda_f (eq. 8)
+    energy={{_base_.nfer_sde_energy}})  # _score_adm256.py: 100 E_h + 0.5 E_f

@@ -133,8 +133,8 @@ def test_nfer_sde_sampler_energies_and_landmark_net():
         assert energy.type == 'WeightedSumEnergy' and tuple(energy.weights) == (100.0, 0.5)
         e_h, e_f = energy.energies
         assert (e_h.type, e_f.type) == ('LandmarkHeatmapEnergy', 'HighPassEnergy')
-        # H must be built exactly as the landmark config trains it, and read from that config's work dir
-        assert e_h.network == landmark.model
+        # H is built from the landmark config itself (its `model`), and read from that config's work dir
+        assert e_h.network == 'configs/nfer_sde/landmark_net_oulu_casia.py'
         assert e_h.checkpoint == osp.join('work_dirs', 'landmark_net_oulu_casia')
     assert landmark.test_dataloader.dataset.type == 'ConcatDataset'
     assert [d.modality for d in landmark.test_dataloader.dataset.datasets] == ['VL', 'NI']
@@ -241,7 +241,9 @@ def landmark_work_dir(cfg, root):
 def test_guided_translation_keeps_the_batch_shape(trees, tmp_path, name):
     tree, cache = trees
     lm = 'model.energy.energies.0.network.backbone'
-    cfg = tiny_options(config(name), tree, cache, **{f'{lm}.{k}': v for k, v in TINY_UNET.items()})
+    cfg = config(name)
+    cfg.model.energy.energies[0].network = config('landmark_net_oulu_casia').model  # the named config, shrunk below
+    cfg = tiny_options(cfg, tree, cache, **{f'{lm}.{k}': v for k, v in TINY_UNET.items()})
     merge_cfg_options(cfg, {'model.energy.energies.0.checkpoint': landmark_work_dir(cfg, str(tmp_path))})
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
