@@ -110,14 +110,15 @@ def energy_parts(energy) -> List[tuple]:
 
 
 def step_rule(sampler) -> str:
-    """The plain loop's step rule for ``sampler``: ``'euler_maruyama'`` or ``'ancestral'``; raises for others."""
-    from fertools.models.samplers import GuidedDDPMSampler, GuidedSDESampler
+    """The plain loop's step rule for ``sampler``: ``'euler_maruyama'``, ``'ancestral'`` or ``'ancestral_clipped'``
+    (x̂_0 clamped, SR3's default); raises for others."""
+    from fertools.models.samplers import GuidedDDPMSampler, GuidedSDESampler, ILVRSampler
     if isinstance(sampler, GuidedSDESampler):
         return 'euler_maruyama'
-    if isinstance(sampler, GuidedDDPMSampler) and not sampler.clip_x0:
-        return 'ancestral'
+    if isinstance(sampler, GuidedDDPMSampler) and not isinstance(sampler, ILVRSampler):
+        return 'ancestral_clipped' if sampler.clip_x0 else 'ancestral'
     raise ValueError(f'benchmark translate: the plain loop writes out GuidedSDESampler and GuidedDDPMSampler '
-                     f'(clip_x0=False) steps; the config has {sampler!r}. Set model.sampler to one of them.')
+                     f'(SDEdit, SR3) steps; the config has {sampler!r}. Set model.sampler to one of them.')
 
 
 # ---------------------------------------------------------------------------------------------------- plain loop
@@ -153,6 +154,8 @@ class PlainTranslator:
                 sqrt_recip_alpha=chain.gather('sqrt_recip_alphas', k, like),
                 beta=chain.gather('betas', k, like),
                 sigma=chain.gather('posterior_variance', k, like).sqrt(),
+                coef1=chain.gather('posterior_mean_coef1', k, like),
+                coef2=chain.gather('posterior_mean_coef2', k, like),
                 net_t=[p.time_index(s_batch, s_batch, p.network.num_timesteps) if hasattr(p, 'network') else None
                        for _, p in self.parts]))
 
@@ -191,7 +194,11 @@ class PlainTranslator:
                     x = x + step['beta_dt']**0.5 * torch.randn(x.shape, generator=generator, device=x.device,
                                                                dtype=x.dtype)
             else:                                   # EGSDE's guided ancestral step
-                x = step['sqrt_recip_alpha'] * (x - step['beta'] / step['sqrt_1m_abar'] * eps)
+                if self.rule == 'ancestral_clipped':  # posterior mean at the clamped x̂_0
+                    x0 = ((x - step['sqrt_1m_abar'] * eps) / step['sqrt_abar']).clamp(-1, 1)
+                    x = step['coef1'] * x0 + step['coef2'] * x
+                else:
+                    x = step['sqrt_recip_alpha'] * (x - step['beta'] / step['sqrt_1m_abar'] * eps)
                 if grad is not None:
                     x = x - step['beta'] * step['sqrt_recip_alpha'] * grad
                 if not step['last']:
