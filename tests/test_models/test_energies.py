@@ -88,3 +88,17 @@ def test_bad_energy_shape_and_weights():
         WeightedSumEnergy([dict(type='L2ToSourceEnergy')], weights=[1.0, 2.0])
     with pytest.raises(KeyError, match='not registered'):
         ENERGIES.build(dict(type='L2ToSourceEnergyy'))
+
+
+def test_weighted_sum_skips_parts_of_weight_zero():
+    calls = []
+
+    class Counted(L2ToSourceEnergy):
+        def forward(self, x_t, cond, t):
+            calls.append(1)
+            return super().forward(x_t, cond, t)
+
+    x, src = torch.randn(2, 1, 3, 3), torch.randn(2, 1, 3, 3)
+    combo = WeightedSumEnergy([Counted(), L2ToSourceEnergy()], weights=[0.0, 2.0])
+    assert torch.allclose(combo(x, dict(source=src), 0.5), 2.0 * ((x - src) ** 2).flatten(1).mean(1))
+    assert not calls and combo.requires == ('source', )

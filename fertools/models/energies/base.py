@@ -107,8 +107,9 @@ class WeightedSumEnergy(BaseEnergy):
         self.requires = tuple(dict.fromkeys(k for e in self.energies for k in getattr(e, 'requires', ())))
 
     def parts(self, x_t: torch.Tensor, cond: Dict[str, torch.Tensor], t: TimeLike) -> Dict[str, torch.Tensor]:
-        """``{'<i>.<ClassName>': w_i * E_i}`` each ``Tensor[B]``."""
-        return {f'{i}.{type(e).__name__}': w * e(x_t, cond, t)
+        """``{'<i>.<ClassName>': w_i * E_i}`` each ``Tensor[B]``; a part of weight 0 is not evaluated (zeros: an
+        ablation such as ``weights=[100, 0]`` costs only the parts it uses)."""
+        return {f'{i}.{type(e).__name__}': w * e(x_t, cond, t) if w else x_t.new_zeros(x_t.shape[0])
                 for i, (e, w) in enumerate(zip(self.energies, self.weights))}
 
     def forward(self, x_t: torch.Tensor, cond: Dict[str, torch.Tensor], t: TimeLike) -> torch.Tensor:
