@@ -108,3 +108,13 @@ def test_python_api_translate(trained, tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(again, out[:2]))
     with pytest.raises(TypeError, match='not a translation model'):
         translate(get_model('configs/baselines/resnet18_synthface.py'), paths[0])
+
+
+def test_checkpoint_of_another_model_is_named(trained, tmp_path, capsys):
+    import torch
+    other = tmp_path / 'resnet.pth'
+    torch.save(dict(state_dict={'backbone.conv1.weight': torch.zeros(8, 3, 3, 3)}), other)
+    src = _faces(tmp_path / 'src', n=1)
+    assert run_main(_tool('translate').main, [TINY, str(other), '--src', str(src), '--out', str(tmp_path / 'o')]) != 0
+    err = capsys.readouterr().err
+    assert 'resnet.pth' in err and 'does not match' in err
