@@ -7,9 +7,11 @@ runner_type = 'FERRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
+    # log_metric_by_epoch=False: iteration-based schedules log validation metrics at their iteration (MMEngine's
+    # default files them under the epoch, which stays 0 in an iteration loop). Epoch-based configs set it True.
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Keeps the last 3 checkpoints; add save_best='accuracy/top1', rule='greater' to keep the best too.
+    # Keeps the last 3 checkpoints; add save_best='fer/accuracy', rule='greater' to keep the best too.
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Stops at the first NaN/Inf loss, naming the iteration and the loss term.

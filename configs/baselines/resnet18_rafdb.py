@@ -14,5 +14,7 @@ _base_ = [
 model = dict(head=dict(num_classes=7, dropout=0.2))
 # epoch-based schedule: epoch counters in the log, a checkpoint per epoch (the last 2 kept)
 log_processor = dict(by_epoch=True)
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=2))
+default_hooks = dict(
+    logger=dict(log_metric_by_epoch=True),  # validation metrics at their epoch
+    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=2))
 custom_hooks = [dict(type='TestAfterTrainHook')]

@@ -18,4 +18,6 @@ train_dataloader = dict(batch_size=64, dataset=dict(pipeline={{_base_.clean_trai
 val_dataloader = dict(batch_size=64, dataset=dict(pipeline={{_base_.clean_test_pipeline}}))
 test_dataloader = dict(batch_size=64, dataset=dict(pipeline={{_base_.clean_test_pipeline}}))
 log_processor = dict(by_epoch=True)
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=10, max_keep_ckpts=2))
+default_hooks = dict(
+    logger=dict(log_metric_by_epoch=True),  # validation metrics at their epoch
+    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=10, max_keep_ckpts=2))
