@@ -75,10 +75,11 @@ def folder_items(src: str):
 
 def dataset_items(src: str, split: str):
     """``[(relative_name, packed_fn)]`` for the ``<split>_dataloader`` dataset of config ``src``."""
+    from mmengine.registry import init_default_scope
+
+    import fertools.datasets  # noqa: F401  (registers the readers and transforms)
     from fertools.registry import DATASETS
     from fertools.utils import load_config
-    import fertools.datasets  # noqa: F401
-    from mmengine.registry import init_default_scope
     cfg = load_config(src)
     init_default_scope(cfg.get('default_scope', 'fertools'))
     key = f'{split}_dataloader'

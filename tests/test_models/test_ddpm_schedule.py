@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from fertools.models.diffusion import DDPMSchedule, VectorDDPMSchedule, space_timesteps
+from fertools.models.diffusion import DDPMSchedule, space_timesteps
 from fertools.registry import MODELS
 
 
