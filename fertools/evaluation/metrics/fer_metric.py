@@ -1,11 +1,9 @@
 """Expression-recognition metrics: accuracy, macro-F1, per-class recall and the confusion matrix."""
-import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import MessageHub, MMLogger
 
 from fertools.registry import METRICS
 
@@ -144,26 +142,14 @@ class FERMetric(BaseMetric):
         return metrics
 
     def _export(self, cm: torch.Tensor, names: List[str]) -> None:
-        from fertools.visualization import current_visualizer, plot_confusion_matrix, visualizer_log_dir
-        visualizer = current_visualizer()
-        out_dir = self.out_dir or visualizer_log_dir(visualizer)
-        if visualizer is None and out_dir is None:
-            return
-        hub = MessageHub.get_current_instance()
-        iteration = hub.get_info('iter', None)
-        step = int(iteration) + 1 if iteration is not None else 0  # iterations trained so far
+        from fertools.visualization import plot_confusion_matrix
+        from fertools.visualization.metric_figure import export_metric_figure
         name = f'confusion_matrix_{self.tag}' if self.tag else 'confusion_matrix'
-        out_file = osp.join(out_dir, f'{name}_iter{step}.png') if out_dir else None
-        try:
-            image = plot_confusion_matrix(cm.numpy(), names, normalize=True,
-                                          title=f'{self.tag or self.prefix or "fer"} confusion matrix (iter {step})',
-                                          out_file=out_file)
-            if visualizer is not None:
-                # no '/' in the name: LocalVisBackend writes <name>_<step>.png into one folder
-                visualizer.add_image(f'{self.prefix or "fer"}_{name}', image, step=step)
-        except Exception as err:  # noqa: BLE001 - drawing must never lose the metrics
-            MMLogger.get_current_instance().warning(f'FERMetric: could not draw the confusion matrix: {err}')
-            return
-        self.last_png = out_file
-        if out_file:
-            MMLogger.get_current_instance().info(f'FERMetric: confusion matrix saved to {out_file}')
+        title = f'{self.tag or self.prefix or "fer"} confusion matrix'
+
+        def draw(step, out_file):
+            return plot_confusion_matrix(cm.numpy(), names, normalize=True, title=f'{title} (iter {step})',
+                                         out_file=out_file)
+
+        self.last_png = export_metric_figure('FERMetric', 'confusion matrix', name, self.prefix or 'fer', draw,
+                                             self.out_dir)

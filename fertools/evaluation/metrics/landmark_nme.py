@@ -1,11 +1,9 @@
 """Landmark NME per diffusion step: how well a time-dependent landmark net (NFER-SDE eq. 6) localises on x_t."""
-import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import MessageHub, MMLogger
 
 from fertools.registry import METRICS
 
@@ -144,23 +142,12 @@ class LandmarkNMEMetric(BaseMetric):
         return metrics
 
     def _export(self, timesteps: Sequence[int], curves: Dict[str, Sequence[float]]) -> None:
-        from fertools.visualization import current_visualizer, visualizer_log_dir
-        visualizer = current_visualizer()
-        out_dir = self.out_dir or visualizer_log_dir(visualizer)
-        if visualizer is None and out_dir is None:
-            return
-        iteration = MessageHub.get_current_instance().get_info('iter', None)
-        step = int(iteration) + 1 if iteration is not None else 0  # iterations trained so far
+        from fertools.visualization.metric_figure import export_metric_figure
         name = f'nme_vs_t_{self.tag}' if self.tag else 'nme_vs_t'
-        out_file = osp.join(out_dir, f'{name}_iter{step}.png') if out_dir else None
-        try:
-            image = plot_nme_curve(timesteps, curves, title=f'{self.tag or self.prefix or "nme"} NME vs t '
-                                   f'(iter {step})', out_file=out_file)
-            if visualizer is not None:
-                visualizer.add_image(f'{self.prefix or "nme"}_{name}', image, step=step)
-        except Exception as err:  # noqa: BLE001 - drawing must never lose the metrics
-            MMLogger.get_current_instance().warning(f'LandmarkNMEMetric: could not draw the NME curve: {err}')
-            return
-        self.last_png = out_file
-        if out_file:
-            MMLogger.get_current_instance().info(f'LandmarkNMEMetric: NME vs t saved to {out_file}')
+        title = f'{self.tag or self.prefix or "nme"} NME vs t'
+
+        def draw(step, out_file):
+            return plot_nme_curve(timesteps, curves, title=f'{title} (iter {step})', out_file=out_file)
+
+        self.last_png = export_metric_figure('LandmarkNMEMetric', 'NME vs t', name, self.prefix or 'nme', draw,
+                                             self.out_dir)

@@ -1,0 +1,41 @@
+"""Save a metric's figure (confusion matrix, NME against t) as a PNG and show it in the Runner's visualiser."""
+import os.path as osp
+from typing import Callable, Optional
+
+import numpy as np
+from mmengine.logging import MessageHub, MMLogger
+
+from .fer_visualizer import current_visualizer, visualizer_log_dir
+
+
+def export_metric_figure(owner: str, what: str, name: str, prefix: str,
+                         draw: Callable[[int, Optional[str]], np.ndarray],
+                         out_dir: Optional[str] = None) -> Optional[str]:
+    """Draw a figure, write ``<out_dir>/<name>_iter<N>.png`` and ``add_image`` it as ``<prefix>_<name>``.
+
+    ``N`` is the number of training iterations done (the message hub's ``iter`` + 1; 0 outside training).
+    ``out_dir`` defaults to the Runner's log dir as the visualiser's backends know it. ``draw(step, out_file)``
+    returns the image ``uint8 [H, W, 3]`` (and writes ``out_file`` when given). A drawing error only warns: a
+    metric must never lose its numbers to a plot.
+
+    Returns:
+        the PNG path, or ``None`` when nothing was written.
+    """
+    visualizer = current_visualizer()
+    out_dir = out_dir or visualizer_log_dir(visualizer)
+    if visualizer is None and out_dir is None:
+        return None
+    iteration = MessageHub.get_current_instance().get_info('iter', None)
+    step = int(iteration) + 1 if iteration is not None else 0
+    out_file = osp.join(out_dir, f'{name}_iter{step}.png') if out_dir else None
+    try:
+        image = draw(step, out_file)
+        if visualizer is not None:
+            # no '/' in the name: LocalVisBackend writes <name>_<step>.png into one folder
+            visualizer.add_image(f'{prefix}_{name}', image, step=step)
+    except Exception as err:  # noqa: BLE001 - drawing must never lose the metrics
+        MMLogger.get_current_instance().warning(f'{owner}: could not draw the {what}: {err}')
+        return None
+    if out_file:
+        MMLogger.get_current_instance().info(f'{owner}: {what} saved to {out_file}')
+    return out_file
