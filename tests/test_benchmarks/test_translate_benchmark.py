@@ -131,6 +131,6 @@ def test_benchmark_of_the_nfer_sde_config_gives_its_landmark_net_random_weights(
                                 *TINY_UNET]))
     out = capsys.readouterr().out
     assert re.fullmatch(r'fertools/plain ratio: \d+\.\d\d', line) and float(line.split(': ')[1]) > 0
-    assert 'energy 100·LandmarkHeatmapEnergy + 0.5·HighPassEnergy' in out
+    assert 'energy 1·LandmarkHeatmapEnergy + 0.5·HighPassEnergy' in out
     assert 'random LandmarkHeatmapEnergy network (allow_random=True)' in out
     assert float(re.search(r'max \|fertools - plain\| = (\S+)', out).group(1)) < 1e-5
