@@ -29,6 +29,8 @@ def plot_confusion_matrix(confusion: np.ndarray,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from .metric_figure import render_figure  # lazily: it imports the visualiser, which imports this module
+
     cm = np.asarray(confusion, dtype=np.float64)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f'plot_confusion_matrix expects a square [C, C] matrix; got shape {cm.shape}.')
@@ -39,7 +41,7 @@ def plot_confusion_matrix(confusion: np.ndarray,
     rates = cm / np.maximum(cm.sum(1, keepdims=True), 1) if normalize else cm
     size = max(4.0, 0.7 * n + 2.5)
     fig = Figure(figsize=(size, size * 0.9), dpi=dpi)
-    canvas = FigureCanvasAgg(fig)
+    FigureCanvasAgg(fig)  # the Agg canvas render_figure draws on
     ax = fig.add_subplot(1, 1, 1)
     im = ax.imshow(rates, cmap=cmap, vmin=0, vmax=1 if normalize else max(cm.max(), 1))
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
@@ -54,11 +56,4 @@ def plot_confusion_matrix(confusion: np.ndarray,
             text = f'{rates[i, j]:.2f}\n({int(cm[i, j])})' if normalize else f'{int(cm[i, j])}'
             ax.text(j, i, text, ha='center', va='center', fontsize=7 if n > 8 else 8,
                     color='white' if rates[i, j] > threshold else 'black')
-    fig.tight_layout()
-    canvas.draw()
-    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-    if out_file is not None:
-        import os
-        os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
-        fig.savefig(out_file, dpi=dpi)
-    return image
+    return render_figure(fig, out_file, dpi)

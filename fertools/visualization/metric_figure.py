@@ -1,4 +1,5 @@
 """Save a metric's figure (confusion matrix, NME against t) as a PNG and show it in the Runner's visualiser."""
+import os
 import os.path as osp
 from typing import Callable, Optional
 
@@ -39,3 +40,14 @@ def export_metric_figure(owner: str, what: str, name: str, prefix: str,
     if out_file:
         MMLogger.get_current_instance().info(f'{owner}: {what} saved to {out_file}')
     return out_file
+
+
+def render_figure(fig, out_file: Optional[str] = None, dpi: int = 100) -> np.ndarray:
+    """Draw a matplotlib ``Figure`` (with an Agg canvas) → ``uint8 [H, W, 3]`` RGB; also save it to ``out_file``."""
+    fig.tight_layout()
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    if out_file is not None:
+        os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+        fig.savefig(out_file, dpi=dpi)
+    return image

@@ -45,10 +45,12 @@ def plot_nme_curve(timesteps: Sequence[int], curves: Dict[str, Sequence[float]],
     the figure (PNG by extension).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from fertools.visualization.metric_figure import render_figure
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(5, 3.5), dpi=dpi)
-    canvas = FigureCanvasAgg(fig)
+    FigureCanvasAgg(fig)  # the Agg canvas render_figure draws on
     ax = fig.add_subplot(1, 1, 1)
     for name, nme in curves.items():
         if len(nme) != len(timesteps):
@@ -58,14 +60,7 @@ def plot_nme_curve(timesteps: Sequence[int], curves: Dict[str, Sequence[float]],
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    canvas.draw()
-    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-    if out_file is not None:
-        import os
-        os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
-        fig.savefig(out_file, dpi=dpi)
-    return image
+    return render_figure(fig, out_file, dpi)
 
 
 @METRICS.register_module()
