@@ -76,6 +76,9 @@ class SynthFaceDataset(FERBaseDataset):
         split (str): ``'train'``, ``'val'``, ``'test'`` or ``'all'`` (subject-independent).
         split_ratios (tuple): train / val / test shares of the subjects. Default ``(0.7, 0.15, 0.15)``.
         max_subjects (int, optional): keep only the first k subjects of the split (few-subject studies).
+        subject_offset (int): skip the first ``subject_offset`` subjects of the split before ``max_subjects``, so
+            ``(offset=0, max=8)`` and ``(offset=8, max=24)`` are disjoint subject sets of one split (NFER-SDE's
+            D_HTR and D_VIS). Default 0.
         seed (int): generation seed (identities, variations, split).
         image_size (int): output size (square). Default 112.
         difficulty (str | dict): ``'easy'``, ``'default'``, ``'hard'`` or overrides of ``'default'``.
@@ -103,7 +106,7 @@ class SynthFaceDataset(FERBaseDataset):
 
     def __init__(self, num_subjects: int = 60, samples_per_expression: int = 4, split: str = 'train',
                  split_ratios: Sequence[float] = (0.7, 0.15, 0.15), max_subjects: Optional[int] = None,
-                 seed: int = 0, image_size: int = 112, difficulty='default', modality: str = 'vis',
+                 subject_offset: int = 0, seed: int = 0, image_size: int = 112, difficulty='default', modality: str = 'vis',
                  with_paired: bool = False, with_neutral: bool = False, label_noise: float = 0.0,
                  include_contempt: bool = False, cache_dir: Optional[str] = None, render_batch: int = 256,
                  device: str = 'cpu', metainfo: Optional[dict] = None, **kwargs):
@@ -121,6 +124,8 @@ class SynthFaceDataset(FERBaseDataset):
                            f'{sorted(DIFFICULTIES)} or pass a dict overriding keys of "default".')
         if split not in SPLITS:
             raise ValueError(f'SynthFaceDataset: split must be one of {SPLITS}, got {split!r}.')
+        if not isinstance(subject_offset, int) or subject_offset < 0:
+            raise ValueError(f'SynthFaceDataset: subject_offset must be an int >= 0, got {subject_offset!r}.')
         explicit = metainfo is not None and 'classes' in metainfo
         if include_contempt:
             if not explicit:
@@ -131,6 +136,7 @@ class SynthFaceDataset(FERBaseDataset):
                                  'classes or drop include_contempt.')
         self.num_subjects, self.samples_per_expression = num_subjects, samples_per_expression
         self.split, self.split_ratios, self.max_subjects = split, tuple(split_ratios), max_subjects
+        self.subject_offset = subject_offset
         self.seed, self.image_size, self.difficulty = int(seed), int(image_size), difficulty
         self.modality, self.with_paired, self.with_neutral = modality, with_paired, with_neutral
         self.label_noise, self.cache_dir, self.render_batch = float(label_noise), cache_dir, int(render_batch)
@@ -140,8 +146,8 @@ class SynthFaceDataset(FERBaseDataset):
 
     # ------------------------------------------------------------------ building
     def subjects(self) -> List[int]:
-        """Subject ids of this split (after ``max_subjects``)."""
-        ids = split_subjects(self.num_subjects, self.seed, self.split, self.split_ratios)
+        """Subject ids of this split (after ``subject_offset`` and ``max_subjects``)."""
+        ids = split_subjects(self.num_subjects, self.seed, self.split, self.split_ratios)[self.subject_offset:]
         return ids[:self.max_subjects] if self.max_subjects is not None else ids
 
     def load_data_list(self) -> List[dict]:
@@ -150,7 +156,8 @@ class SynthFaceDataset(FERBaseDataset):
         subjects = self.subjects()
         if not subjects:
             raise ValueError(f'SynthFaceDataset: split {self.split!r} has no subjects (num_subjects='
-                             f'{self.num_subjects}, split_ratios={self.split_ratios}); raise num_subjects.')
+                             f'{self.num_subjects}, split_ratios={self.split_ratios}, subject_offset='
+                             f'{self.subject_offset}); raise num_subjects or lower subject_offset.')
         S, E, V = len(subjects), len(expr_ids), self.samples_per_expression
         subj = torch.tensor(subjects).repeat_interleave(E * V)
         expr = torch.tensor(expr_ids).repeat_interleave(V).repeat(S)
