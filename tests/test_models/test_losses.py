@@ -67,3 +67,24 @@ def test_gradient_flows():
     assert logits.grad is not None and torch.isfinite(logits.grad).all()
     # softmax - target: gradient rows sum to zero
     assert torch.allclose(logits.grad.sum(1), torch.zeros(3), atol=1e-6)
+
+
+def test_gan_loss_closed_forms():
+    from fertools.models.losses import GANLoss
+    logits = torch.tensor([[0.0, 2.0], [-1.0, 1.0]])
+    vanilla = GANLoss()
+    # -log sigmoid(x) for real targets, -log(1 - sigmoid(x)) for fake ones (IDFERM eq. 4, 5)
+    real = torch.nn.functional.softplus(-logits).mean()
+    fake = torch.nn.functional.softplus(logits).mean()
+    torch.testing.assert_close(vanilla(logits, True), real)
+    torch.testing.assert_close(vanilla(logits, False), fake)
+    assert math.isclose(float(vanilla(torch.zeros(3, 1), True)), math.log(2), rel_tol=1e-6)
+    torch.testing.assert_close(GANLoss('lsgan')(logits, True), ((logits - 1) ** 2).mean())
+    torch.testing.assert_close(GANLoss('hinge')(logits, False), torch.relu(1 + logits).mean())
+    torch.testing.assert_close(GANLoss('hinge')(logits, True, for_discriminator=False), -logits.mean())
+    assert GANLoss(loss_weight=2.0)(logits, True).item() == pytest.approx(2 * real.item())
+    assert GANLoss(reduction='none')(torch.zeros(4, 1, 3, 3), True).shape == (4,)
+    with pytest.raises(ValueError, match='mode'):
+        GANLoss('wgan')
+    with pytest.raises(ValueError, match='target_is_real=True'):
+        GANLoss('hinge')(logits, False, for_discriminator=False)
