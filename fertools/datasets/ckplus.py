@@ -70,6 +70,11 @@ class CKPlusDataset(FERReaderBase):
     with ``load_landmarks=True`` (default), ``landmarks`` float32 [68, 2] from the frame's landmark file
     (a missing landmark file is an error).
 
+    ``with_neutral=True`` adds ``neutral_img_path`` to every sample: the first frame of its own sequence
+    (``S005_001_00000001.png``, CK+'s neutral onset; same subject, same session and camera), which
+    ``LoadFERImage`` loads as ``neutral_img`` (IDFERM's query / neutral-reference pairs). A neutral sample
+    (``include_neutral=True``) is its own reference.
+
     Splits are person independent: ``fold`` of ``num_folds`` (default 10) over the subjects of the
     labelled sequences in natural order (``split_seed=None``) or shuffled by ``split_seed``, or an explicit
     ``test_subjects`` list.
@@ -81,6 +86,7 @@ class CKPlusDataset(FERReaderBase):
         include_neutral (bool): add the first frame as neutral (8-class protocol).
         contempt (bool): keep contempt in the default classes.
         load_landmarks (bool): read ``Landmarks`` into ``landmarks``.
+        with_neutral (bool): add ``neutral_img_path`` = the sequence's first frame.
         fold, num_folds, split_seed, test_subjects: subject-disjoint split (see :mod:`.splits`).
     """
 
@@ -91,10 +97,10 @@ class CKPlusDataset(FERReaderBase):
 
     def __init__(self, data_root: str, split: str = 'train', last_k: int = 3, frame_mode: str = 'last',
                  include_neutral: bool = False, contempt: bool = True, load_landmarks: bool = True,
-                 fold: int = 0, num_folds: int = 10, split_seed=None, test_subjects=None, metainfo=None,
-                 **kwargs):
+                 with_neutral: bool = False, fold: int = 0, num_folds: int = 10, split_seed=None, test_subjects=None,
+                 metainfo=None, **kwargs):
         self.split, self.last_k, self.frame_mode = split, last_k, frame_mode
-        self.include_neutral, self.load_landmarks = include_neutral, load_landmarks
+        self.include_neutral, self.load_landmarks, self.with_neutral = include_neutral, load_landmarks, with_neutral
         self.fold, self.num_folds, self.split_seed, self.test_subjects = fold, num_folds, split_seed, test_subjects
         default = tuple(c for c in CKPLUS_CLASSES
                         if (include_neutral or c != NEUTRAL) and (contempt or c != CONTEMPT))
@@ -152,10 +158,10 @@ class CKPlusDataset(FERReaderBase):
         for subject, seq, code, frames in sequences:
             if subject not in keep:
                 continue
-            with_neutral = self.include_neutral and len(frames) > 1
-            pool = frames[1:] if with_neutral else frames
+            neutral_frame = self.include_neutral and len(frames) > 1
+            pool = frames[1:] if neutral_frame else frames
             chosen = [(f, CKPLUS_CLASSES[code]) for f in select_frames(pool, self.frame_mode, self.last_k)]
-            if with_neutral:
+            if neutral_frame:
                 chosen.insert(0, (frames[0], NEUTRAL))
             for frame, expression in chosen:
                 label = self.label_index(expression)
@@ -166,6 +172,8 @@ class CKPlusDataset(FERReaderBase):
                     continue
                 info = dict(img_path=path, gt_label=label, subject_id=subject, modality='vis',
                             sequence=f'{subject}_{seq}')
+                if self.with_neutral:
+                    info['neutral_img_path'] = osp.join(img_root, subject, seq, frames[0])
                 if self.load_landmarks:
                     lmk_path = osp.join(lmk_root, subject, seq, osp.splitext(frame)[0] + '_landmarks.txt')
                     if not osp.isfile(lmk_path):

@@ -68,6 +68,10 @@ class MMIDataset(FERReaderBase):
     logged; an unknown code is an error. ``subject_id`` is the subject id as written (``'15'``), ``modality``
     ``'vis'``; each sample carries ``session`` too.
 
+    ``with_neutral=True`` adds ``neutral_img_path``: the first frame of the sample's own session (MMI videos
+    start neutral, onset -> apex -> offset; same subject, session and camera), which ``LoadFERImage`` loads
+    as ``neutral_img`` (IDFERM's query / neutral-reference pairs).
+
     Args:
         data_root (str): folder holding ``sessions_dir``.
         split (str): ``'train'``, ``'test'`` or ``'all'``.
@@ -75,6 +79,7 @@ class MMIDataset(FERReaderBase):
         sessions_dir, session_file, frame_dir (str): names in the layout above.
         frame_mode (str), num_frames (int): labelled frames per session (``'middle'``, 3 by default).
         emotion_codes (dict | None): code → expression name, default :data:`MMI_EMOTION_CODES`.
+        with_neutral (bool): add ``neutral_img_path`` = the session's first frame.
         fold, num_folds, split_seed, test_subjects: subject-disjoint split (see :mod:`.splits`).
     """
 
@@ -86,11 +91,11 @@ class MMIDataset(FERReaderBase):
 
     def __init__(self, data_root: str, split: str = 'train', ann_file: str = '', sessions_dir: str = 'Sessions',
                  session_file: str = 'session.xml', frame_dir: str = 'frames', frame_mode: str = 'middle',
-                 num_frames: int = 3, emotion_codes=None, fold: int = 0, num_folds: int = 10, split_seed=None,
-                 test_subjects=None, **kwargs):
+                 num_frames: int = 3, emotion_codes=None, with_neutral: bool = False, fold: int = 0,
+                 num_folds: int = 10, split_seed=None, test_subjects=None, **kwargs):
         self.split, self.sessions_dir, self.session_file, self.frame_dir = split, sessions_dir, session_file, \
             frame_dir
-        self.frame_mode, self.num_frames = frame_mode, num_frames
+        self.frame_mode, self.num_frames, self.with_neutral = frame_mode, num_frames, with_neutral
         self.emotion_codes = {int(k): canonical_expression(v) for k, v in
                               (emotion_codes or MMI_EMOTION_CODES).items()}
         self.fold, self.num_folds, self.split_seed, self.test_subjects = fold, num_folds, split_seed, test_subjects
@@ -179,8 +184,11 @@ class MMIDataset(FERReaderBase):
                 continue
             for frame in select_frames(frames, self.frame_mode, self.num_frames):
                 path = osp.join(fdir, frame)
-                if self.image_ok(path):
-                    data_list.append(dict(img_path=path, gt_label=label, subject_id=subject, modality='vis',
-                                          session=session))
+                if not self.image_ok(path):
+                    continue
+                info = dict(img_path=path, gt_label=label, subject_id=subject, modality='vis', session=session)
+                if self.with_neutral:
+                    info['neutral_img_path'] = osp.join(fdir, frames[0])
+                data_list.append(info)
         self.report(dict(unlabelled_sessions=unlabelled))
         return data_list

@@ -38,6 +38,11 @@ class OuluCASIADataset(FERReaderBase):
     ``paired=True`` adds ``paired_img_path``: the same illumination/subject/expression/frame in the other
     modality (for VIS<->NIR translation); a missing partner frame is an error (``skip_corrupt`` skips it).
 
+    ``with_neutral=True`` adds ``neutral_img_path``: the first frame (``000.jpeg``) of the sample's own
+    sequence, i.e. the same subject, illumination and modality (VIS for ``'VL'``, NIR for ``'NI'``), which
+    ``LoadFERImage`` loads as ``neutral_img`` (IDFERM's query / neutral-reference pairs). A neutral sample
+    (``include_neutral=True``) is its own reference.
+
     Splits are person independent: ``fold`` of ``num_folds`` (default 10-fold, subjects in natural order,
     ``split_seed=None``) or an explicit ``test_subjects`` list; folds are computed over every subject found
     in the chosen modality and illuminations.
@@ -51,6 +56,7 @@ class OuluCASIADataset(FERReaderBase):
             or ``'all'`` (every frame labelled).
         include_neutral (bool): add each sequence's first frame as neutral.
         paired (bool): add the other modality's frame as ``paired_img_path``.
+        with_neutral (bool): add ``neutral_img_path`` = the sequence's first frame.
         fold, num_folds, split_seed, test_subjects: subject-disjoint split (see :mod:`.splits`).
     """
 
@@ -60,8 +66,8 @@ class OuluCASIADataset(FERReaderBase):
 
     def __init__(self, data_root: str, split: str = 'train', modality: str = 'VL', illuminations=('Strong', ),
                  last_k: int = 3, frame_mode: str = 'last', include_neutral: bool = False, paired: bool = False,
-                 fold: int = 0, num_folds: int = 10, split_seed=None, test_subjects=None, metainfo=None,
-                 **kwargs):
+                 with_neutral: bool = False, fold: int = 0, num_folds: int = 10, split_seed=None, test_subjects=None,
+                 metainfo=None, **kwargs):
         if modality not in _MODALITY:
             raise ValueError(f"OuluCASIADataset: modality must be 'NI' or 'VL', got {modality!r}.")
         illuminations = (illuminations, ) if isinstance(illuminations, str) else tuple(illuminations)
@@ -71,6 +77,7 @@ class OuluCASIADataset(FERReaderBase):
                              f'{illuminations}.')
         self.split, self.modality, self.illuminations = split, modality, illuminations
         self.last_k, self.frame_mode, self.include_neutral, self.paired = last_k, frame_mode, include_neutral, paired
+        self.with_neutral = with_neutral
         self.fold, self.num_folds, self.split_seed, self.test_subjects = fold, num_folds, split_seed, test_subjects
         default = ((NEUTRAL, ) + OULU_CASIA_CLASSES) if include_neutral else OULU_CASIA_CLASSES
         super().__init__(data_root=data_root, metainfo=self.with_default_classes(metainfo, default), **kwargs)
@@ -113,10 +120,10 @@ class OuluCASIADataset(FERReaderBase):
         for illum, subject, expr, canonical, frames in sequences:
             if subject not in keep:
                 continue
-            with_neutral = self.include_neutral and len(frames) > 1
-            pool = frames[1:] if with_neutral else frames  # the neutral frame is never also an apex
+            neutral_frame = self.include_neutral and len(frames) > 1
+            pool = frames[1:] if neutral_frame else frames  # the neutral frame is never also an apex
             chosen = [(f, canonical) for f in select_frames(pool, self.frame_mode, self.last_k)]
-            if with_neutral:
+            if neutral_frame:
                 chosen.insert(0, (frames[0], NEUTRAL))
             for frame, expression in chosen:
                 label = self.label_index(expression)
@@ -128,6 +135,8 @@ class OuluCASIADataset(FERReaderBase):
                     continue
                 info = dict(img_path=path, gt_label=label, subject_id=subject, modality=_MODALITY[self.modality],
                             illumination=illum, frame=osp.splitext(frame)[0])
+                if self.with_neutral:
+                    info['neutral_img_path'] = osp.join(mod_root, illum, subject, expr, frames[0])
                 if self.paired:
                     partner = osp.join(self.data_root, other, rel)
                     if not osp.isfile(partner):

@@ -13,6 +13,10 @@
   ``self.skipped``).
 - subject-disjoint fold selection (:mod:`.splits`) and frame selection in sequences
   (:func:`select_frames`).
+- neutral references: readers that can pair each sample with a neutral face of the same subject (CK+,
+  MMI, Oulu-CASIA: the first frame of the sequence; Multi-PIE: the frontal neutral recording) take
+  ``with_neutral`` themselves; on every other reader ``with_neutral=True`` is a one-line ``TypeError``
+  naming the dataset, raised here.
 """
 import logging
 import os
@@ -75,11 +79,17 @@ class FERReaderBase(FERBaseDataset):
         skip_corrupt (bool): skip (and log) missing / undecodable / misnamed files instead of raising.
         check_images (bool): decode every image once while building the data list (slow on big sets;
             without it only existence is checked here and decoding errors surface in the loading transform).
+        with_neutral (bool): only ``False`` here; readers that give ``neutral_img_path`` accept ``True``.
         **kwargs: MMEngine ``BaseDataset`` arguments (``data_root``, ``pipeline``, ``metainfo``,
             ``test_mode``, ``indices``, ``serialize_data``, ``lazy_init`` …).
     """
 
-    def __init__(self, *args, skip_corrupt: bool = False, check_images: bool = False, **kwargs):
+    def __init__(self, *args, skip_corrupt: bool = False, check_images: bool = False, with_neutral: bool = False,
+                 **kwargs):
+        if with_neutral:
+            raise TypeError(f'{type(self).__name__} cannot give neutral references (with_neutral=True): it has no '
+                            'neutral frame or recording per sample; use CKPlusDataset, MMIDataset, OuluCASIADataset '
+                            'or MultiPIEDataset, or drop with_neutral.')
         self.skip_corrupt = skip_corrupt
         self.check_images = check_images
         self.skipped: List[str] = []

@@ -1,5 +1,6 @@
 """SynthFace layout writers → real-dataset readers: each reader reads a tree written in its real layout."""
 import csv
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -14,7 +15,9 @@ from fertools.datasets import (CFEEDataset, CKPlusDataset, FERFolderDataset, FER
                                LargeHFEDataset, MMIDataset, OuluCASIADataset, RAFDBDataset)
 from fertools.datasets.expressions import (BASIC_EXPRESSIONS, CKPLUS_CLASSES, KDEF_CLASSES, OULU_CASIA_CLASSES,
                                            RAFDB_CLASSES)
+from fertools.datasets.multipie import CAMERA_YAW, RECORDING_EXPRESSIONS, MultiPIEDataset, multipie_file_name
 from fertools.datasets.synthface.layouts import LAYOUT_WRITERS, Renderer, write_layout
+from fertools.datasets.synthface.layouts.multipie import shot_shading
 
 SIZE = 48
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -282,6 +285,40 @@ def test_folder_roundtrip(written):
         assert BASIC_EXPRESSIONS[d['gt_label']] == osp.basename(osp.dirname(d['img_path']))
 
 
+def test_multipie_roundtrip_with_neutral_refs(written, gen):
+    cams = ('08_0', '05_1', '19_0')
+    info = written('multipie', num_subjects=3, sessions=(1, 2, 4), cameras=cams, shots=(6, 7))
+    root = info['data_root']
+    assert osp.isfile(osp.join(root, 'session01', 'multiview', '001', '01', '05_1', '001_01_01_051_07.png'))
+    assert info['num_images'] == 3 * (2 + 3 + 3) * 3 * 2
+    ds = MultiPIEDataset(root, 'all', cameras=cams, with_neutral=True)
+    assert len(ds) == 3 * (8 - 2) * 3 and ds.dropped == {'squint': 3 * 3, 'scream': 3 * 3}
+    assert set(ds.get_subject_ids()) == set(info['subjects']) == {'001', '002', '003'}
+    to_name = {'neutral': 'neutral', 'smile': 'happiness', 'surprise': 'surprise', 'disgust': 'disgust'}
+    for d in _infos(ds):
+        assert ds.classes[d['gt_label']] == to_name[RECORDING_EXPRESSIONS[(d['session'], d['recording'])]]
+        ref = d['neutral_img_path']  # same subject and session, first neutral recording, camera 05_1, shot 07
+        assert osp.isfile(ref) and ref == osp.join(root, f"session{d['session']:02d}", 'multiview', d['subject_id'],
+                                                   '01', '05_1', multipie_file_name(int(d['subject_id']),
+                                                                                    d['session'], 1, '05_1', 7))
+    kw = dict(cameras=cams, num_folds=3, fold=2)
+    tr, te = MultiPIEDataset(root, 'train', **kw), MultiPIEDataset(root, 'test', **kw)
+    assert _disjoint(tr, te) and len(tr) + len(te) == len(ds)
+    # cameras are head turns of one capture, rendered by the generator at the camera's yaw
+    folder = osp.join(root, 'session01', 'multiview', '002', '02')
+    imgs = {c: cv2.imread(osp.join(folder, c, multipie_file_name(2, 1, 2, c, 7)))[..., ::-1] for c in cams}
+    for c in cams:
+        ref = Renderer(gen).render([1], ['happiness'], [12], yaw_deg=[CAMERA_YAW[c]])['vis'][0]
+        assert np.array_equal(imgs[c], ref)
+    assert np.abs(imgs['08_0'].astype(np.float32) - imgs['05_1']).mean() > 5
+    # shots differ in light only: shot 06 = shot 07's pixels times the shot's shading ramp
+    six = cv2.imread(osp.join(folder, '05_1', multipie_file_name(2, 1, 2, '05_1', 6)))[..., ::-1].astype(np.float32)
+    expect = imgs['05_1'].astype(np.float32) * shot_shading(6, SIZE)[None, :, None]
+    assert np.abs(six - expect).max() <= 1 and np.abs(six - imgs['05_1']).max() > 3
+    with pytest.raises(ValueError, match='10_0'):
+        write_layout('multipie', '/nonexistent', num_subjects=1, generator=gen, cameras=('10_0', ))
+
+
 def test_write_layout_is_deterministic_and_checks_names(tmp_path, gen):
     a = write_layout('cfee', str(tmp_path / 'a'), num_subjects=2, seed=5, image_size=SIZE, generator=gen)
     b = write_layout('cfee', str(tmp_path / 'b'), num_subjects=2, seed=5, image_size=SIZE, generator=gen)
@@ -290,7 +327,7 @@ def test_write_layout_is_deterministic_and_checks_names(tmp_path, gen):
     with pytest.raises(KeyError, match='rafdb'):
         write_layout('affectnet', str(tmp_path / 'c'), generator=gen)
     assert set(LAYOUT_WRITERS) == {'rafdb', 'ferplus', 'kdef', 'oulu_casia', 'ckplus', 'mmi', 'cfee', 'large_hfe',
-                                   'folder'}
+                                   'folder', 'multipie'}
 
 
 def test_make_synthface_cli(tmp_path):
@@ -301,3 +338,18 @@ def test_make_synthface_cli(tmp_path):
     assert res.returncode == 0, res.stderr
     assert '"data_root"' in res.stdout
     assert len(CFEEDataset(str(out / 'CFEE'))) == 2 * 6
+
+
+def test_make_synthface_cli_multipie(tmp_path, capsys):
+    """``--layout multipie`` through the script's own argument parsing (in-process: the subprocess path is
+    covered by test_make_synthface_cli)."""
+    script = osp.join(REPO, 'tools', 'dataset_converters', 'make_synthface.py')
+    spec = importlib.util.spec_from_file_location('make_synthface', script)
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    out = tmp_path / 'mp'
+    assert cli.main(['--layout', 'multipie', '--out', str(out), '--subjects', '2', '--size', '32', '--option',
+                     'sessions=(1,)', '--option', "cameras=('05_1', '14_0')", '--option', 'shots=(7,)']) == 0
+    assert '"data_root"' in capsys.readouterr().out
+    ds = MultiPIEDataset(str(out / 'Multi-PIE' / 'data'), 'all', sessions=(1, ), with_neutral=True)
+    assert len(ds) == 2 * 2 * 2 and {d['camera'] for d in _infos(ds)} == {'05_1', '14_0'}

@@ -20,6 +20,7 @@ layout            written under ``out_dir``                             reader
 ``cfee``          ``CFEE/001/001_02.jpg``                              ``CFEEDataset``
 ``large_hfe``     ``Large-HFE/{VIS,NIR}/001/Anger/0001.jpg``           ``LargeHFEDataset``
 ``folder``        ``folder/{train,test}/<expression>/S001_1.png``      ``FERFolderDataset``
+``multipie``      ``Multi-PIE/data/session01/multiview/001/01/05_1/``  ``MultiPIEDataset``
 ================  ====================================================  =====================
 """
 import numpy as np
@@ -32,6 +33,7 @@ from .folder import write_folder
 from .kdef import write_kdef
 from .large_hfe import write_large_hfe
 from .mmi import write_mmi
+from .multipie import write_multipie
 from .oulu_casia import write_oulu_casia
 from .rafdb import write_rafdb
 
@@ -39,10 +41,10 @@ __all__ = ['write_layout', 'LAYOUT_WRITERS', 'Renderer']
 
 LAYOUT_WRITERS = dict(rafdb=write_rafdb, ferplus=write_ferplus, kdef=write_kdef, oulu_casia=write_oulu_casia,
                       ckplus=write_ckplus, mmi=write_mmi, cfee=write_cfee, large_hfe=write_large_hfe,
-                      folder=write_folder)
+                      folder=write_folder, multipie=write_multipie)
 #: Subjects written when ``num_subjects`` is not given.
 DEFAULT_SUBJECTS = dict(rafdb=20, ferplus=20, kdef=10, oulu_casia=10, ckplus=10, mmi=10, cfee=10, large_hfe=10,
-                        folder=10)
+                        folder=10, multipie=10)
 
 
 def write_layout(layout: str, out_dir: str, num_subjects: int = None, seed: int = 0, image_size: int = 112,
