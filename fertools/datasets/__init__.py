@@ -10,4 +10,6 @@ from .mmi import MMIDataset  # noqa: F401
 from .multipie import MultiPIEDataset  # noqa: F401
 from .oulu_casia import OuluCASIADataset  # noqa: F401
 from .rafdb import RAFDBDataset  # noqa: F401
+from .samplers import MPerClassSampler  # noqa: F401
+from .subject_folds import SubjectFoldDataset  # noqa: F401
 from .synthface import SynthFaceDataset, SynthFaceGenerator  # noqa: F401

@@ -20,6 +20,7 @@
   never changes the training trajectory, and a resumed run that skips a validation still matches.
 """
 import copy
+import inspect
 import re
 import time
 from typing import Callable, Dict, Optional, Union
@@ -72,6 +73,22 @@ class FERRunner(Runner):
     states and dataset meta, strict loading and bit-exact resume. Arguments are ``Runner``'s."""
 
     _timestamps_used: set = set()
+
+    @staticmethod
+    def build_dataloader(dataloader, seed: Optional[int] = None, diff_rank_seed: bool = False):
+        """MMEngine's, plus: a batch sampler-like ``sampler`` taking ``batch_size`` (``MPerClassSampler``) gets the
+        loader's ``batch_size`` when it names none, and a different one is a config error."""
+        sampler = dataloader.get('sampler') if isinstance(dataloader, dict) else None
+        if isinstance(sampler, dict) and isinstance(sampler.get('type'), str):
+            from fertools.registry import DATA_SAMPLERS
+            cls = DATA_SAMPLERS.get(sampler['type'])
+            if cls is not None and 'batch_size' in inspect.signature(cls.__init__).parameters:
+                dataloader = copy.deepcopy(dataloader)
+                given = dataloader['sampler'].setdefault('batch_size', dataloader.get('batch_size'))
+                if given != dataloader.get('batch_size'):
+                    raise ValueError(f"{sampler['type']}: sampler batch_size={given} but the dataloader's batch_size="
+                                     f"{dataloader.get('batch_size')}; give one value (drop the sampler's).")
+        return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
     # ---- distributed --------------------------------------------------------------------------------
     def setup_env(self, env_cfg: Dict) -> None:

@@ -22,14 +22,14 @@ import argparse
 import json
 import os
 import os.path as osp
-import re
-import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from fertools.utils.jobs import mean_std, read_test_metrics, train  # noqa: E402,F401  (read_test_metrics: API)
+
 S1_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s1.py'
 S2_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s2.py'
 BASELINE_CONFIG = 'configs/lrdif/resnet18_synthface-udc.py'
@@ -47,7 +47,6 @@ ROWS = {
 }
 #: run order: the default S2 first, then the other variants, the baseline, the T sweep.
 PRIORITY = ('s2-v3', 's2-v1', 's2-v2', 's2-v4', 'resnet18', 'T1', 'T2', 'T8', 'T16', 'T32', 'eps')
-TEST_LINE = re.compile(r'Iter\(test\).*?fer/accuracy: ([0-9.]+)\s+fer/macro_f1: ([0-9.]+)')
 
 
 def parse_args(argv=None):
@@ -63,50 +62,6 @@ def parse_args(argv=None):
     if unknown:
         p.error(f'unknown rows {unknown}; choose from {list(ROWS)}')
     return args
-
-
-def read_test_metrics(work_dir: str):
-    """(accuracy, macro-F1) in % from the last ``Iter(test)`` line of the run's log, or None."""
-    logs = sorted(p for p in (osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs) if p.endswith('.log'))
-    for path in reversed(logs):
-        with open(path) as f:
-            hits = TEST_LINE.findall(f.read())
-        if hits:
-            acc, f1 = hits[-1]
-            return 100 * float(acc), 100 * float(f1)
-    return None
-
-
-def train(config: str, work_dir: str, options, threads: int) -> dict:
-    """Run one ``tools/train.py`` process (skipped when ``result.json`` exists) → its result dict."""
-    result_file = osp.join(work_dir, 'result.json')
-    if osp.isfile(result_file):
-        with open(result_file) as f:
-            return json.load(f)
-    os.makedirs(work_dir, exist_ok=True)
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir]
-    if options:
-        cmd += ['--cfg-options', *options]
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    start = time.time()
-    with open(osp.join(work_dir, 'stdout.txt'), 'w') as out:
-        rc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        raise RuntimeError(f'run failed (exit {rc}): {" ".join(cmd)}; see {work_dir}/stdout.txt')
-    metrics = read_test_metrics(work_dir)
-    result = dict(command=' '.join(cmd), wall_s=round(time.time() - start, 1))
-    if metrics is not None:
-        result.update(accuracy=metrics[0], macro_f1=metrics[1])
-    with open(result_file, 'w') as f:
-        json.dump(result, f, indent=1)
-    return result
-
-
-def mean_std(values):
-    if not values:
-        return 'n/a'
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f'{statistics.mean(values):.1f} ± {std:.1f}'
 
 
 def main(argv=None):

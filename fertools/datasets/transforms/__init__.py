@@ -12,6 +12,7 @@ from .landmark_detection import FaceAlignmentLandmarks
 from .loading import LoadFERImage
 from .photometric import (ColorJitterFER, GaussianNoise, HistogramEqualize, PlaneFitIllumination, ToGrey,
                           fit_plane)
+from .standardize import PerImageStandardize
 from .udc import UDC_PRESETS, MPGNetUDCDegradation, UDCDegradation, degrade_udc, udc_psf
 
 __all__ = [
@@ -19,5 +20,5 @@ __all__ = [
     'udc_psf', 'UDC_PRESETS', 'LandmarkAlign', 'umeyama_similarity', 'RandomFlipFER', 'ResizeFER',
     'CenterCropFER', 'RandomCropFER', 'RandomResizedCropFER', 'RandomAffineFER', 'FiveCropFlip', 'ToGrey',
     'HistogramEqualize', 'PlaneFitIllumination', 'fit_plane', 'ColorJitterFER', 'GaussianNoise',
-    'LandmarkHeatmaps', 'render_heatmaps', 'FaceAlignmentLandmarks'
+    'LandmarkHeatmaps', 'render_heatmaps', 'FaceAlignmentLandmarks', 'PerImageStandardize'
 ]

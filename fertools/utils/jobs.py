@@ -1,0 +1,81 @@
+"""Running ``tools/train.py`` as resumable subprocesses and reading their test figures (the study tools:
+``tools/kfold.py``, ``tools/analysis/lrdif_table.py``).
+
+A run writes ``WORK_DIR/result.json`` when it ends; a run whose ``result.json`` exists is not started again, so an
+interrupted study resumes where it stopped. The figures come from the run's log: the last test line
+(``Iter(test) ... fer/accuracy: A  fer/macro_f1: F`` of the test loop, or ``Test after training: fer/accuracy:
+A, fer/macro_f1: F`` of :class:`~fertools.engine.hooks.TestAfterTrainHook`), in %.
+"""
+import json
+import os
+import os.path as osp
+import re
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, Optional, Sequence, Tuple
+
+from .setup_env import REPO_ROOT
+
+__all__ = ['TEST_LINE', 'read_test_metrics', 'train', 'mean_std']
+
+TEST_LINE = re.compile(r'(?:Iter\(test\)|Test after training:).*?fer/accuracy: ([0-9.]+),?\s+fer/macro_f1: ([0-9.]+)')
+
+
+def read_test_metrics(work_dir: str) -> Optional[Tuple[float, float]]:
+    """(accuracy, macro-F1) in % from the last test line of the run's logs under ``work_dir``, or None."""
+    logs = sorted(p for p in (osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs) if p.endswith('.log'))
+    for path in reversed(logs):
+        with open(path) as f:
+            hits = TEST_LINE.findall(f.read())
+        if hits:
+            acc, f1 = hits[-1]
+            return 100 * float(acc), 100 * float(f1)
+    return None
+
+
+def train(config: str, work_dir: str, options: Sequence[str], threads: int) -> Dict:
+    """Run one ``tools/train.py`` process (skipped when ``result.json`` exists) → its result dict.
+
+    Args:
+        config (str): config path (relative to the repository root, or absolute).
+        work_dir (str): the run's work dir (``stdout.txt``, logs, checkpoints, ``result.json``).
+        options (sequence of str): ``--cfg-options`` items (``key=value``).
+        threads (int): ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` of the run.
+
+    Returns:
+        ``dict(command, wall_s[, accuracy, macro_f1])`` (figures in %, when the log has a test line).
+
+    Raises:
+        RuntimeError: the run exited with an error (the message names its ``stdout.txt``).
+    """
+    result_file = osp.join(work_dir, 'result.json')
+    if osp.isfile(result_file):
+        with open(result_file) as f:
+            return json.load(f)
+    os.makedirs(work_dir, exist_ok=True)
+    cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir]
+    if options:
+        cmd += ['--cfg-options', *options]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    start = time.time()
+    with open(osp.join(work_dir, 'stdout.txt'), 'w') as out:
+        rc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        raise RuntimeError(f'run failed (exit {rc}): {" ".join(cmd)}; see {work_dir}/stdout.txt')
+    metrics = read_test_metrics(work_dir)
+    result = dict(command=' '.join(cmd), wall_s=round(time.time() - start, 1))
+    if metrics is not None:
+        result.update(accuracy=metrics[0], macro_f1=metrics[1])
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def mean_std(values, digits: int = 1) -> str:
+    """``'m ± s'`` (sample std, ``digits`` decimals; ``± 0`` for one value) or ``'n/a'`` for none."""
+    if not values:
+        return 'n/a'
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f'{statistics.mean(values):.{digits}f} ± {std:.{digits}f}'
