@@ -63,8 +63,14 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
+        if not osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
+            print(f'tools/train.py: --resume found no checkpoint in {cfg.work_dir} (no last_checkpoint file); '
+                  'starting from scratch.', flush=True)
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
+        if '://' not in args.resume and not osp.isfile(args.resume):
+            raise ConfigError(f'--resume {args.resume}: no such checkpoint file; give an existing .pth, or '
+                              '--resume alone to resume from the latest checkpoint of the work dir.')
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         if not cfg.get('auto_scale_lr') or 'base_batch_size' not in cfg.auto_scale_lr:

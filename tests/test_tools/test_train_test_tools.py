@@ -99,3 +99,15 @@ def test_resume_from_foreign_pickle_is_refused(capsys, tmp_path):
     err = _error(capsys, train_tool, [TOY_CONFIG, '--work-dir', str(tmp_path), '--resume', str(evil),
                                       '--cfg-options', *QUIET])
     assert 'Refusing to load checkpoint' in err and 'evil.pth' in err
+
+
+def test_resume_with_a_missing_checkpoint_is_an_error(capsys, tmp_path):
+    err = _error(capsys, train_tool, [TOY_CONFIG, '--work-dir', str(tmp_path), '--resume',
+                                      str(tmp_path / 'iter_40.pth'), '--cfg-options', *QUIET])
+    assert 'no such checkpoint file' in err and 'iter_40.pth' in err
+
+
+def test_resume_in_an_empty_work_dir_says_it_starts_from_scratch(capsys, tmp_path):
+    assert run_main(train_tool.main, [TOY_CONFIG, '--work-dir', str(tmp_path / 'typo'), '--resume', '--cfg-options',
+                                      'train_cfg.max_iters=1', *QUIET]) == 0
+    assert 'found no checkpoint in' in capsys.readouterr().out
