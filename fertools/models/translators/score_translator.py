@@ -28,15 +28,17 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 
-from fertools.models.energies.channels import check_channel_mode, to_comparison_space
+from fertools.models.energies.channels import check_channel_mode
 from fertools.registry import ENERGIES, MODELS, SAMPLERS
 from fertools.structures import FERDataSample
+
+from .paired_translation import PairedTranslationMixin, build_translation_preprocessor
 
 _DEFAULT = object()
 
 
 @MODELS.register_module()
-class ConditionalScoreTranslator(BaseModel):
+class ConditionalScoreTranslator(PairedTranslationMixin, BaseModel):
     """VIS→NIR translation by a (conditional) ε-network and an energy-guided sampler.
 
     Args:
@@ -59,11 +61,7 @@ class ConditionalScoreTranslator(BaseModel):
                  sampler: dict = dict(type='GuidedSDESampler', t0=0.5, steps=100), energy: Optional[dict] = None,
                  seed: int = 0, pretrained: Optional[str] = None, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='FERDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3)
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(data_preprocessor=build_translation_preprocessor(data_preprocessor), init_cfg=init_cfg)
         self.unet = MODELS.build(unet) if isinstance(unet, dict) else unet
         self.schedule = MODELS.build(schedule) if isinstance(schedule, dict) else schedule
         self.conditional, self.target_channels = bool(conditional), int(target_channels)
@@ -99,27 +97,10 @@ class ConditionalScoreTranslator(BaseModel):
             load_adm_checkpoint(self.unet, path, strict=True, config_key='model.pretrained')
 
     # ------------------------------------------------------------------------------------------------ pieces
-    def to_target(self, images: torch.Tensor) -> torch.Tensor:
-        """``[B, C, H, W]`` → ``[B, target_channels, H, W]`` (grey / replicated per ``channel_mode``)."""
-        if images.shape[1] == self.target_channels:
-            return images
-        return to_comparison_space(images, self.channel_mode, type(self).__name__)
-
     def eps(self, x_t: torch.Tensor, t: torch.Tensor, cond: Dict[str, torch.Tensor]) -> torch.Tensor:
         """ε̂([x_t, c], t) ``[B, target_channels, H, W]``; ``t`` 0-based original steps ``[B]``."""
         inp = torch.cat([x_t, cond['source'].to(x_t)], 1) if self.conditional else x_t
         return self.unet(inp, t)[:, :self.target_channels]
-
-    def paired_targets(self, data_samples: Sequence[FERDataSample], like: torch.Tensor) -> torch.Tensor:
-        """Each sample's ``paired_img`` (normalised by the preprocessor) → ``[B, target_channels, H, W]``."""
-        missing = [i for i, s in enumerate(data_samples) if 'paired_img' not in s]
-        if missing:
-            raise KeyError(f'{type(self).__name__}: sample(s) {missing[:5]} have no paired_img (the NIR twin); '
-                           'use paired data: SynthFaceDataset(with_paired=True) or a paired VIS/NIR reader.')
-        paired = torch.stack([s.paired_img for s in data_samples]).to(like)
-        if not torch.is_floating_point(data_samples[0].paired_img):
-            raise TypeError(f'{type(self).__name__}: paired_img is not normalised; run the FERDataPreprocessor.')
-        return self.to_target(paired)
 
     # ------------------------------------------------------------------------------------------------ modes
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List[FERDataSample]] = None,
@@ -170,13 +151,4 @@ class ConditionalScoreTranslator(BaseModel):
         = the source in the target's channels), ``[C, H, W]`` float in [0, 1] (what ``ImageQualityMetric`` reads).
         """
         generator = torch.Generator(device=inputs.device).manual_seed(self.seed)
-        out = self.translate(inputs, generator=generator)
-        samples = list(data_samples) if data_samples is not None else [FERDataSample() for _ in range(len(out))]
-        gt = self.paired_targets(samples, inputs) if all('paired_img' in s for s in samples) else None
-        source = self.to_target(inputs)
-        for i, sample in enumerate(samples):
-            sample.set_field(((out[i] + 1) / 2).cpu(), 'pred_img')
-            sample.set_field(((source[i] + 1) / 2).cpu(), 'source_img')
-            if gt is not None:
-                sample.set_field(((gt[i] + 1) / 2).clamp(0, 1).cpu(), 'gt_img')
-        return samples
+        return self.pack_predictions(inputs, self.translate(inputs, generator=generator), data_samples)
