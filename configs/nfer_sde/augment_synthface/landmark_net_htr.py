@@ -1,0 +1,5 @@
+# ../landmark_net_synthface.py trained on D_HTR only (both modalities of the first 8 paired train subjects,
+# _protocol.py), for the augmentation table and the one-command run; no test after training.
+_base_ = ['../landmark_net_synthface.py']
+train_dataloader = dict(dataset=dict(max_subjects=8))
+custom_hooks = []

@@ -1,0 +1,282 @@
+"""The NFER-SDE augmentation experiment on SynthFace: does adding translated VIS faces to a small NIR training set
+raise NIR test accuracy? One command per table (the paper's Evaluation 1 with an oracle row).
+
+    python tools/analysis/nfer_sde_table.py --seeds 0 1 2 [--rows ...] [--jobs 2 --threads 1]
+    python tools/analysis/nfer_sde_table.py --rows nfer_sde --seeds 0 --jobs 2     # the one-command method run
+
+Protocol (``configs/nfer_sde/augment_synthface/_protocol.py``): D_HTR = 8 paired VIS/NIR subjects, the only NIR
+any model trains on; D_VIS = 24 other subjects, VIS only, translated by the row's translator and added, as NIR
+with their own labels, to D_HTR's NIR to train the same ResNet-18 (``fer_nir*.py``); tested on the real NIR of 9
+held-out subjects. Rows (``--rows``, default all):
+
+    nir_only  (a) D_HTR's NIR only ("without translation")     grey_vis  (b) + D_VIS untranslated, grey
+    sdedit    (c) SDEdit       ilvr (d) ILVR      egsde (e) EGSDE      sr3 (f) SR3      pix2pix (g) pix2pix
+    uncond / cond / cond_eh / cond_ef / nfer_sde   (h) the NFER-SDE ablation: unconditional score net, +Cond,
+              Cond + E_h, Cond + E_f, Cond + E_h + E_f (the validated weights of nfer_sde_synthface.py)
+    oracle    (i) + the REAL NIR of the D_VIS subjects (the upper bound no paper reports)
+
+Per seed the tool trains, once, the networks its rows need, on D_HTR only (``augment_synthface/*_htr.py``: the
+conditional and unconditional score nets, the landmark net, the domain classifier, pix2pix); then per row it
+translates D_VIS (``tools/translate.py``, ``--seed`` = the seed), scores the translations of the first
+``--quality-subjects`` test subjects against their real NIR (``tools/test.py``: PSNR / SSIM), and trains + tests
+the classifier (``tools/train.py``, ``randomness.seed`` = the seed). Diffusion rows sample with ``--steps``
+respaced steps (each sampler keeps its own t0: 0.5 → steps/2 network evaluations). Every step is a separate
+process writing a ``done.json``; a step whose file exists is not repeated, so an interrupted table resumes.
+Steps run ``--jobs`` at a time, each with ``--threads`` torch threads, as soon as the networks they need exist.
+
+Outputs in ``--work-dir`` (default ``work_dirs/nfer_sde_table``): ``table.md`` / ``table.csv`` (mean ± std over
+the seeds), ``table.json`` (every figure), and per seed and row ``translations/`` (with ``grid.png``: source |
+translation | real NIR of the first batch).
+"""
+import argparse
+import csv
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from fertools.utils.jobs import mean_std, read_test_metrics  # noqa: E402
+from fertools.utils.setup_env import REPO_ROOT  # noqa: E402
+
+PROTOCOL = 'configs/nfer_sde/augment_synthface'
+SOURCE = f'{PROTOCOL}/d_vis.py'
+
+#: network name → its training config (trained on D_HTR only).
+NETS = {
+    'score': f'{PROTOCOL}/score_htr.py',
+    'score_uncond': f'{PROTOCOL}/score_uncond_htr.py',
+    'landmark_net': f'{PROTOCOL}/landmark_net_htr.py',
+    'domain_classifier': f'{PROTOCOL}/domain_classifier_htr.py',
+    'pix2pix': f'{PROTOCOL}/pix2pix_htr.py',
+}
+#: the options pointing a translation config's energies at this seed's networks (``{net}``: its work dir).
+LANDMARK = 'model.energy.energies.0.checkpoint={landmark_net}'
+DOMAIN = 'model.energy.energies.0.checkpoint={domain_classifier}'
+
+#: row → (label, FER config, translation config or None, its score/GAN network, other networks, options).
+ROWS = {
+    'nir_only': ('(a) NIR only (without translation)', 'fer_nir.py', None, None, (), ()),
+    'grey_vis': ('(b) + D_VIS untranslated (grey)', 'fer_nir_grey_vis.py', None, None, (), ()),
+    'sdedit': ('(c) SDEdit', 'fer_nir_translated.py', 'configs/nfer_sde/sdedit_synthface.py', 'score_uncond', (),
+               ()),
+    'ilvr': ('(d) ILVR', 'fer_nir_translated.py', 'configs/nfer_sde/ilvr_synthface.py', 'score_uncond', (), ()),
+    'egsde': ('(e) EGSDE', 'fer_nir_translated.py', 'configs/nfer_sde/egsde_synthface.py', 'score_uncond',
+              ('domain_classifier', ), (DOMAIN, )),
+    'sr3': ('(f) SR3', 'fer_nir_translated.py', 'configs/nfer_sde/sr3_synthface.py', 'score', (), ()),
+    'pix2pix': ('(g) pix2pix', 'fer_nir_translated.py', 'configs/nfer_sde/pix2pix_synthface.py', 'pix2pix', (),
+                ()),
+    'uncond': ('(h) NFER-SDE: unconditional', 'fer_nir_translated.py', 'configs/nfer_sde/score_uncond_synthface.py',
+               'score_uncond', (), ()),
+    'cond': ('(h) NFER-SDE: +Cond', 'fer_nir_translated.py', 'configs/nfer_sde/score_synthface.py', 'score', (), ()),
+    'cond_eh': ('(h) NFER-SDE: Cond + E_h', 'fer_nir_translated.py', 'configs/nfer_sde/nfer_sde_synthface.py', 'score',
+                ('landmark_net', ), (LANDMARK, 'model.energy.weights=[1.0,0.0]')),
+    'cond_ef': ('(h) NFER-SDE: Cond + E_f', 'fer_nir_translated.py', 'configs/nfer_sde/nfer_sde_synthface.py', 'score',
+                ('landmark_net', ), (LANDMARK, 'model.energy.weights=[0.0,0.5]')),
+    'nfer_sde': ('(h) NFER-SDE: Cond + E_h + E_f', 'fer_nir_translated.py', 'configs/nfer_sde/nfer_sde_synthface.py',
+                 'score', ('landmark_net', ), (LANDMARK, )),
+    'oracle': ('(i) oracle: + real NIR of D_VIS', 'fer_nir_oracle.py', None, None, (), ()),
+}
+QUALITY_LINE = re.compile(r'img/psnr: (-?[0-9.]+)\s+img/ssim: (-?[0-9.]+)')
+TEST_AFTER_TRAIN = re.compile(r'Test after training: .*')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--rows', default=','.join(ROWS), help=f'comma-separated subset of {list(ROWS)}')
+    p.add_argument('--jobs', type=int, default=1, help='processes at a time')
+    p.add_argument('--threads', type=int, default=None, help='torch threads per process (default: cores / jobs)')
+    p.add_argument('--steps', type=int, default=40, help='respaced sampler steps of the diffusion rows')
+    p.add_argument('--quality-subjects', type=int, default=3,
+                   help='test subjects whose translations are scored (PSNR/SSIM; 0: skip)')
+    p.add_argument('--work-dir', default='work_dirs/nfer_sde_table')
+    p.add_argument('--fer-options', nargs='*', default=[], help='extra --cfg-options of every FER run')
+    p.add_argument('--net-options', nargs='*', default=[], help='extra --cfg-options of every network training')
+    args = p.parse_args(argv)
+    unknown = [r for r in args.rows.split(',') if r not in ROWS]
+    if unknown:
+        p.error(f'unknown rows {unknown}; choose from {list(ROWS)}')
+    return args
+
+
+# ------------------------------------------------------------------------------------------------ one step
+def run_step(name: str, cmd, work_dir: str, threads: int, parse=None) -> dict:
+    """Run ``cmd`` (a fertools tool) once: skipped when ``work_dir/done.json`` exists, else its output goes to
+    ``work_dir/stdout.txt`` and ``done.json`` records the command, the wall time and ``parse(stdout)``."""
+    done = osp.join(work_dir, 'done.json')
+    if osp.isfile(done):
+        with open(done) as f:
+            return json.load(f)
+    os.makedirs(work_dir, exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    start = time.time()
+    log = osp.join(work_dir, 'stdout.txt')
+    with open(log, 'w') as out:
+        rc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        raise RuntimeError(f'{name} failed (exit {rc}): {" ".join(cmd)}; see {log}')
+    result = dict(command=' '.join(cmd), wall_s=round(time.time() - start, 1))
+    if parse is not None:
+        with open(log) as f:
+            result.update(parse(f.read(), work_dir))
+    with open(done, 'w') as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def tool(name: str):
+    return [sys.executable, osp.join(REPO_ROOT, 'tools', name)]
+
+
+def parse_quality(text: str, _):
+    hits = QUALITY_LINE.findall(text)
+    return dict(psnr=float(hits[-1][0]), ssim=float(hits[-1][1])) if hits else {}
+
+
+def parse_fer(text: str, work_dir: str):
+    metrics = read_test_metrics(work_dir)
+    lines = TEST_AFTER_TRAIN.findall(text)
+    out = dict(test_line=lines[-1]) if lines else {}
+    return dict(out, accuracy=metrics[0], macro_f1=metrics[1]) if metrics else out
+
+
+def checkpoint_of(work_dir: str) -> str:
+    """The checkpoint a finished training run left (its ``last_checkpoint`` pointer)."""
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+# ------------------------------------------------------------------------------------------------ the plan
+def plan(args, threads: int):
+    """``{key: (function, dependencies)}``: the networks of every seed, then each (row, seed)."""
+    rows, work = args.rows.split(','), osp.abspath(args.work_dir)
+    tasks = {}
+
+    def net_dir(seed, net):
+        return osp.join(work, f'seed{seed}', 'nets', net)
+
+    for seed in args.seeds:
+        needed = [n for r in rows for n in ([ROWS[r][3]] if ROWS[r][3] else []) + list(ROWS[r][4])]
+        for net in dict.fromkeys(needed):  # in the order the rows need them
+            cmd = [*tool('train.py'), NETS[net], '--work-dir', net_dir(seed, net), '--cfg-options',
+                   f'randomness.seed={seed}', *args.net_options]
+            tasks[('net', net, seed)] = (lambda c=cmd, d=net_dir(seed, net), n=net: run_step(n, c, d, threads), ())
+        for row in rows:
+            label, fer, translator, model_net, extra_nets, options = ROWS[row]
+            deps = tuple(('net', n, seed) for n in ([model_net] if model_net else []) + list(extra_nets))
+            tasks[('row', row, seed)] = (
+                lambda r=row, s=seed: row_job(args, r, s, threads, lambda n: net_dir(s, n)), deps)
+    return tasks
+
+
+def row_job(args, row: str, seed: int, threads: int, net_dir) -> dict:
+    """Translate D_VIS (and score the test translations), then train + test the classifier of ``row``."""
+    label, fer, translator, model_net, extra_nets, options = ROWS[row]
+    out = osp.join(osp.abspath(args.work_dir), f'seed{seed}', row)
+    fer_options = [f'randomness.seed={seed}', *args.fer_options]
+    result = {}
+    if translator is not None:
+        ckpt = checkpoint_of(net_dir(model_net))
+        opts = [o.format(**{n: net_dir(n) for n in extra_nets}) for o in options]
+        diffusion = 'pix2pix' not in translator
+        sampler = ['model.sampler.steps=' + str(args.steps)] if diffusion else []
+        trans_dir = osp.join(out, 'translations')
+        cmd = [*tool('translate.py'), translator, ckpt, '--src', SOURCE, '--split', 'train', '--out', trans_dir,
+               '--seed', str(seed), '--batch-size', '48', '--device', 'cpu']
+        cmd += ['--cfg-options', *sampler, *opts] if sampler or opts else []
+        result['translate'] = run_step(f'{row} translation', cmd, osp.join(out, 'translate'), threads)
+        if args.quality_subjects > 0:
+            cmd = [*tool('test.py'), translator, ckpt, '--work-dir', osp.join(out, 'quality'), '--cfg-options',
+                   f'test_dataloader.dataset.max_subjects={args.quality_subjects}', *sampler, *opts]
+            cmd += [f'model.seed={seed}'] if diffusion else []
+            result['quality'] = run_step(f'{row} quality', cmd, osp.join(out, 'quality'), threads, parse_quality)
+        fer_options.append(f'train_dataloader.dataset.datasets.1.image_root={trans_dir}')
+    cmd = [*tool('train.py'), f'{PROTOCOL}/{fer}', '--work-dir', osp.join(out, 'fer'), '--cfg-options',
+           *fer_options]
+    result['fer'] = run_step(f'{row} FER', cmd, osp.join(out, 'fer'), threads, parse_fer)
+    return result
+
+
+def run_tasks(tasks, jobs: int):
+    """Run the tasks ``jobs`` at a time, each once its dependencies are done, in the plan's order."""
+    results, queue, pending = {}, list(tasks), {}
+    with ThreadPoolExecutor(jobs) as pool:
+        def fill():
+            while len(pending) < jobs:
+                ready = [k for k in queue if all(d in results for d in tasks[k][1])]
+                if not ready:
+                    return
+                queue.remove(ready[0])
+                pending[pool.submit(tasks[ready[0]][0])] = ready[0]
+
+        fill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                key = pending.pop(fut)
+                results[key] = fut.result()
+                print(f'[{time.strftime("%H:%M:%S")}] {key[0]} {key[1]} seed {key[2]}: {summary(results[key])}',
+                      flush=True)
+            fill()
+    return results
+
+
+def summary(result: dict) -> str:
+    fer = result.get('fer')
+    if fer is None:
+        return f'trained ({result["wall_s"]} s)'
+    text = fer.get('test_line') or f'fer/accuracy {fer.get("accuracy")}'
+    quality = result.get('quality', {})
+    if 'psnr' in quality:
+        text += f' | test translations PSNR {quality["psnr"]:.2f} SSIM {quality["ssim"]:.3f}'
+    return text
+
+
+# ------------------------------------------------------------------------------------------------ the table
+def write_table(args, results) -> str:
+    rows, seeds, work = args.rows.split(','), args.seeds, osp.abspath(args.work_dir)
+    header = ['row', 'accuracy (%)', 'macro-F1 (%)', 'PSNR (dB)', 'SSIM', 'translation s / seed',
+              'FER s / seed'] + [f'acc. seed {s}' for s in seeds]
+    table, records = [], {}
+    for row in rows:
+        per_seed = {s: results.get(('row', row, s)) for s in seeds}
+        got = {s: r for s, r in per_seed.items() if r}
+
+        def values(part, key):
+            return [r[part][key] for r in got.values() if key in r.get(part, {})]
+
+        cells = [ROWS[row][0], mean_std(values('fer', 'accuracy')), mean_std(values('fer', 'macro_f1')),
+                 mean_std(values('quality', 'psnr'), 2), mean_std(values('quality', 'ssim'), 3),
+                 mean_std(values('translate', 'wall_s'), 0), mean_std(values('fer', 'wall_s'), 0)]
+        cells += [f'{got[s]["fer"]["accuracy"]:.1f}' if s in got and 'accuracy' in got[s]['fer'] else '-'
+                  for s in seeds]
+        table.append(cells)
+        records[row] = {str(s): r for s, r in got.items()}
+    md = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)] + ['| ' + ' | '.join(c) + ' |' for c in table]
+    with open(osp.join(work, 'table.md'), 'w') as f:
+        f.write('\n'.join(md) + '\n')
+    with open(osp.join(work, 'table.csv'), 'w', newline='') as f:
+        csv.writer(f).writerows([header, *table])
+    with open(osp.join(work, 'table.json'), 'w') as f:
+        json.dump(dict(seeds=seeds, steps=args.steps, quality_subjects=args.quality_subjects, rows=records), f,
+                  indent=1)
+    return '\n'.join(md)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
+    os.makedirs(args.work_dir, exist_ok=True)
+    results = run_tasks(plan(args, threads), args.jobs)
+    print(write_table(args, results))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
