@@ -80,12 +80,18 @@ class FERReaderBase(FERBaseDataset):
         check_images (bool): decode every image once while building the data list (slow on big sets;
             without it only existence is checked here and decoding errors surface in the loading transform).
         with_neutral (bool): only ``False`` here; readers that give ``neutral_img_path`` accept ``True``.
+        modality_override (str, optional): every sample's ``modality`` becomes this: a VIS tree translated to NIR
+            by ``tools/translate.py`` (same layout) read by its own reader as NIR (NFER-SDE's augmentation).
         **kwargs: MMEngine ``BaseDataset`` arguments (``data_root``, ``pipeline``, ``metainfo``,
             ``test_mode``, ``indices``, ``serialize_data``, ``lazy_init`` …).
     """
 
     def __init__(self, *args, skip_corrupt: bool = False, check_images: bool = False, with_neutral: bool = False,
-                 **kwargs):
+                 modality_override: Optional[str] = None, **kwargs):
+        if modality_override not in (None, 'vis', 'nir'):
+            raise ValueError(f"{type(self).__name__}: modality_override must be None, 'vis' or 'nir', got "
+                             f'{modality_override!r}.')
+        self.modality_override = modality_override
         if with_neutral:
             raise TypeError(f'{type(self).__name__} cannot give neutral references (with_neutral=True): it has no '
                             'neutral frame or recording per sample; use CKPlusDataset, MMIDataset, OuluCASIADataset '
@@ -95,6 +101,13 @@ class FERReaderBase(FERBaseDataset):
         self.skipped: List[str] = []
         self.dropped: Counter = Counter()
         super().__init__(*args, **kwargs)
+
+    def filter_data(self) -> List[dict]:
+        data_list = super().filter_data()
+        if self.modality_override is not None:
+            for info in data_list:
+                info['modality'] = self.modality_override
+        return data_list
 
     def _serialize_data(self):
         # MMEngine cannot serialise an empty list (numpy concatenate error): say what is wrong instead.

@@ -335,3 +335,17 @@ def test_folder_dataset(tmp_path):
         FERFolderDataset(str(tmp_path), 'train')
     with pytest.raises(FileNotFoundError, match='val'):
         FERFolderDataset(str(tmp_path), 'val')
+
+
+def test_modality_override_relabels_every_sample(tmp_path):
+    from fertools.datasets import CFEEDataset
+    from fertools.datasets.synthface.layouts import write_layout
+    root = write_layout('cfee', str(tmp_path / 'cfee'), num_subjects=2, image_size=32, seed=0)['data_root']
+    plain = CFEEDataset(data_root=root, split='all')
+    nir = CFEEDataset(data_root=root, split='all', modality_override='nir')
+    assert {plain.get_data_info(i)['modality'] for i in range(len(plain))} == {'vis'}
+    assert {nir.get_data_info(i)['modality'] for i in range(len(nir))} == {'nir'}
+    assert [nir.get_data_info(i)['gt_label'] for i in range(len(nir))] == \
+        [plain.get_data_info(i)['gt_label'] for i in range(len(plain))]
+    with pytest.raises(ValueError, match='modality_override'):
+        CFEEDataset(data_root=root, split='all', modality_override='thermal')
