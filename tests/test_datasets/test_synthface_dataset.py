@@ -82,3 +82,23 @@ def test_contempt_label_noise_and_cache(tmp_path):
 def test_bad_arguments(kwargs, match):
     with pytest.raises((ValueError, KeyError), match=match):
         SynthFaceDataset(**dict(SMALL, **kwargs))
+
+
+def test_identity_labels():
+    kwargs = dict(SMALL, split='train', subject_offset=1, max_subjects=4)
+    ds = SynthFaceDataset(label='identity', **kwargs)
+    expr = SynthFaceDataset(**kwargs)
+    ids = [f'S{s:04d}' for s in ds.subjects()]
+    assert ds.metainfo['classes'] == tuple(ids) and len(ids) == 4
+    assert ds.metainfo['expression_classes'] == SYNTHFACE_CLASSES
+    labels = ds.get_gt_labels()
+    assert [ids[y] for y in labels] == ds.get_subject_ids()                        # label = subject index
+    assert sorted(set(labels.tolist())) == [0, 1, 2, 3]
+    assert (ds[5]['img'] == expr[5]['img']).all() and ds[5]['expression'] == expr[5]['expression']
+    lazy = SynthFaceDataset(label='identity', lazy_init=True, **kwargs)
+    lazy.full_init()
+    assert (lazy.get_gt_labels() == labels).all()
+    with pytest.raises(ValueError, match='label_noise'):
+        SynthFaceDataset(label='identity', label_noise=0.1, **SMALL)
+    with pytest.raises(ValueError, match='label must be one of'):
+        SynthFaceDataset(label='subject', **SMALL)

@@ -34,6 +34,7 @@ from .generator import GENERATOR_VERSION, SynthFaceGenerator, noisy_labels
 from .presets import DIFFICULTIES
 
 SPLITS = ('train', 'val', 'test', 'all')
+LABELS = ('expression', 'identity')
 MODALITIES = ('vis', 'nir')
 
 
@@ -89,6 +90,13 @@ class SynthFaceDataset(FERBaseDataset):
             per sample; ``clean_label`` keeps the truth).
         include_contempt (bool): with no explicit ``metainfo['classes']``, render the 8 classes
             (``ALL_EXPRESSIONS``) instead of the 7 basic ones.
+        label (str): what ``gt_label`` is. ``'expression'`` (default): the expression index in
+            ``metainfo['classes']``. ``'identity'`` (training an identity network, e.g. IDFERM's Light-CNN):
+            the index of the sample's subject among this split's subjects (:meth:`subjects`, after
+            ``subject_offset`` / ``max_subjects``); ``metainfo['classes']`` then lists the subject ids
+            (``'S0007'``, ...) in that order, the rendered expressions move to ``metainfo['expression_classes']``
+            and ``label_noise`` must be 0. The same subject index means the same person only for the same
+            ``seed`` (identities are hashed from ``(seed, subject)``).
         cache_dir (str, optional): render once into ``<cache_dir>/synthface-<key>/`` (numpy memmaps) and
             reuse; ``key`` hashes every generation parameter.
         render_batch (int): faces rendered per generator call. Default 256.
@@ -106,10 +114,10 @@ class SynthFaceDataset(FERBaseDataset):
 
     def __init__(self, num_subjects: int = 60, samples_per_expression: int = 4, split: str = 'train',
                  split_ratios: Sequence[float] = (0.7, 0.15, 0.15), max_subjects: Optional[int] = None,
-                 subject_offset: int = 0, seed: int = 0, image_size: int = 112, difficulty='default', modality: str = 'vis',
-                 with_paired: bool = False, with_neutral: bool = False, label_noise: float = 0.0,
-                 include_contempt: bool = False, cache_dir: Optional[str] = None, render_batch: int = 256,
-                 device: str = 'cpu', metainfo: Optional[dict] = None, **kwargs):
+                 subject_offset: int = 0, seed: int = 0, image_size: int = 112, difficulty='default',
+                 modality: str = 'vis', with_paired: bool = False, with_neutral: bool = False, label_noise: float = 0.0,
+                 include_contempt: bool = False, label: str = 'expression', cache_dir: Optional[str] = None,
+                 render_batch: int = 256, device: str = 'cpu', metainfo: Optional[dict] = None, **kwargs):
         if not isinstance(num_subjects, int) or num_subjects < 1:
             raise ValueError(f'SynthFaceDataset: num_subjects must be a positive int, got {num_subjects!r}.')
         if not isinstance(samples_per_expression, int) or samples_per_expression < 1:
@@ -126,6 +134,11 @@ class SynthFaceDataset(FERBaseDataset):
             raise ValueError(f'SynthFaceDataset: split must be one of {SPLITS}, got {split!r}.')
         if not isinstance(subject_offset, int) or subject_offset < 0:
             raise ValueError(f'SynthFaceDataset: subject_offset must be an int >= 0, got {subject_offset!r}.')
+        if label not in LABELS:
+            raise ValueError(f'SynthFaceDataset: label must be one of {LABELS}, got {label!r}.')
+        if label == 'identity' and label_noise:
+            raise ValueError("SynthFaceDataset: label_noise flips expression labels; use label_noise=0 with "
+                             "label='identity'.")
         explicit = metainfo is not None and 'classes' in metainfo
         if include_contempt:
             if not explicit:
@@ -140,9 +153,14 @@ class SynthFaceDataset(FERBaseDataset):
         self.seed, self.image_size, self.difficulty = int(seed), int(image_size), difficulty
         self.modality, self.with_paired, self.with_neutral = modality, with_paired, with_neutral
         self.label_noise, self.cache_dir, self.render_batch = float(label_noise), cache_dir, int(render_batch)
-        self.device = device
+        self.device, self.label = device, label
+        self.expression_classes = resolve_classes(metainfo['classes']) if metainfo and 'classes' in metainfo \
+            else tuple(self.METAINFO['classes'])
         self._arrays = None
         super().__init__(metainfo=metainfo, **kwargs)
+        if label == 'identity':
+            self._metainfo.update(classes=tuple(f'S{s:04d}' for s in self.subjects()),
+                                  expression_classes=self.expression_classes)
 
     # ------------------------------------------------------------------ building
     def subjects(self) -> List[int]:
@@ -151,7 +169,7 @@ class SynthFaceDataset(FERBaseDataset):
         return ids[:self.max_subjects] if self.max_subjects is not None else ids
 
     def load_data_list(self) -> List[dict]:
-        classes = tuple(self.metainfo['classes'])
+        classes = self.expression_classes
         expr_ids = [ALL_EXPRESSIONS.index(c) for c in classes]
         subjects = self.subjects()
         if not subjects:
@@ -164,14 +182,17 @@ class SynthFaceDataset(FERBaseDataset):
         var = torch.arange(V).repeat(S * E)
         label = torch.arange(E).repeat_interleave(V).repeat(S)
         self._arrays = self._render_or_load(subjects, subj, expr, var)
-        noisy = noisy_labels(label, self.seed, hashing.combine(subj, expr, var), self.label_noise, E)
+        if self.label == 'identity':
+            noisy = clean = torch.arange(S).repeat_interleave(E * V)   # subject index within the split
+        else:
+            noisy, clean = noisy_labels(label, self.seed, hashing.combine(subj, expr, var), self.label_noise, E), label
         lms = self._arrays['landmarks']
         intensity = self._arrays['intensity']
         data_list = []
         for row in range(len(subj)):
             s = int(subj[row])
             data_list.append(dict(
-                row=row, neutral_row=row // (E * V), gt_label=int(noisy[row]), clean_label=int(label[row]),
+                row=row, neutral_row=row // (E * V), gt_label=int(noisy[row]), clean_label=int(clean[row]),
                 landmarks=np.asarray(lms[row], dtype=np.float32), subject_id=f'S{s:04d}',
                 modality=self.modality, expression=classes[int(label[row])],
                 intensity=float(intensity[row]),
@@ -182,7 +203,7 @@ class SynthFaceDataset(FERBaseDataset):
         diff = DIFFICULTIES[self.difficulty] if isinstance(self.difficulty, str) else dict(
             DIFFICULTIES['default'], **self.difficulty)
         spec = dict(version=GENERATOR_VERSION, size=self.image_size, seed=self.seed, difficulty=diff,
-                    subjects=list(subjects), classes=list(self.metainfo['classes']),
+                    subjects=list(subjects), classes=list(self.expression_classes),
                     variations=self.samples_per_expression)
         return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 

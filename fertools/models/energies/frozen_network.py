@@ -49,7 +49,7 @@ def network_config(network: Union[str, dict]) -> dict:
         return network
     from fertools.utils import load_config
     if not osp.isfile(network):
-        raise FileNotFoundError(f'energy network config {network!r} does not exist (paths are relative to the '
+        raise FileNotFoundError(f'network config {network!r} does not exist (paths are relative to the '
                                 'working directory: run from the repository root, or give an absolute path).')
     return load_config(network).model
 
