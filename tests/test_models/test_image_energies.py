@@ -255,7 +255,7 @@ def test_frozen_network_from_work_dir_and_training_config(tmp_path):
     config.write_text("model = dict(type='_ImageEnergyTestHeatmapNet')\n")
     energy = LandmarkHeatmapEnergy(str(config), checkpoint=str(tmp_path))
     assert torch.equal(energy.network.conv2.weight, trained.conv2.weight)
-    with pytest.raises(FileNotFoundError, match='energy network config'):
+    with pytest.raises(FileNotFoundError, match='network config .* does not exist'):
         LandmarkHeatmapEnergy(str(tmp_path / 'missing.py'), checkpoint=str(tmp_path))
 
 
