@@ -1,4 +1,6 @@
-"""Log a fixed grid (source | translation | real target) of a translation model during training."""
+"""Log a fixed grid (source | translation | real target) of a translation model during training: VIS → NIR
+translators (target: the NIR twin ``paired_img``) and IDFERM's hard negative generator (query | generated
+neutral face | real neutral face ``neutral_img``)."""
 from typing import Optional
 
 import torch
@@ -13,8 +15,10 @@ class TranslationVisualizationHook(Hook):
     the validation set (fixed seed) and ``add_image`` the grid *source | translation | real target* to the
     Runner's visualiser (TensorBoard's ``translation`` image, ``vis_data/vis_image`` PNGs locally).
 
-    The model must expose ``translate(inputs, generator=..., sampler=...)`` and ``to_target(inputs)``
-    (:class:`~fertools.models.translators.ConditionalScoreTranslator`).
+    The model must expose ``translate(inputs, generator=..., sampler=...)`` and ``to_target(images)``
+    (:class:`~fertools.models.translators.ConditionalScoreTranslator`, ``Pix2PixTranslator``,
+    :class:`~fertools.models.gans.HardNegativeGenerator`). The third column is each sample's ``target_key`` image
+    (normalised by the data preprocessor, mapped by ``to_target``), drawn when every sample of the grid has it.
 
     Args:
         interval (int): iterations between grids. Default 500.
@@ -22,15 +26,19 @@ class TranslationVisualizationHook(Hook):
         sampler (dict, optional): a cheaper sampler for the preview (e.g. ``DDIMSampler`` with 20 steps);
             ``None``: the model's own.
         seed (int): the preview's generator seed.
+        target_key (str): the data-sample field of the real target: ``'paired_img'`` (default, the NIR twin) or
+            ``'neutral_img'`` (HNG's real frontal neutral face).
     """
 
     priority = 'LOW'
 
-    def __init__(self, interval: int = 500, num_images: int = 8, sampler: Optional[dict] = None, seed: int = 0):
+    def __init__(self, interval: int = 500, num_images: int = 8, sampler: Optional[dict] = None, seed: int = 0,
+                 target_key: str = 'paired_img'):
         if interval < 1 or num_images < 1:
             raise ValueError(f'TranslationVisualizationHook: interval and num_images must be >= 1; got '
                              f'{interval}, {num_images}.')
         self.interval, self.num_images, self.sampler, self.seed = int(interval), int(num_images), sampler, int(seed)
+        self.target_key = target_key
         self._batch = None
 
     def _fixed_batch(self, runner, model):
@@ -53,8 +61,9 @@ class TranslationVisualizationHook(Hook):
         if was_training:
             model.train()
         columns = [(inputs + 1) / 2, (out + 1) / 2]
-        if samples and all('paired_img' in s for s in samples):
-            columns.append((model.paired_targets(samples, inputs) + 1) / 2)
+        if samples and all(self.target_key in s for s in samples):
+            targets = torch.stack([s.get(self.target_key) for s in samples]).to(inputs)
+            columns.append((model.to_target(targets) + 1) / 2)
         runner.visualizer.add_image('translation', image_rows_grid(columns), step=step)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
