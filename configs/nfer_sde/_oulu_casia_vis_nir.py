@@ -60,6 +60,9 @@ train_pipeline = [
 test_pipeline = [dict(type='LoadFERImage'), _align_paired, _detect, _align, dict(type='PackFERInputs')]
 # one image per sample (no pair): the evaluation sets of the landmark net
 single_test_pipeline = [dict(type='LoadFERImage'), _detect, _align, dict(type='PackFERInputs')]
+# what `tools/translate.py --src DIR` runs on each file of a folder (the test pipeline would align a NIR twin the
+# folder does not have); already-cropped faces: `translate_pipeline = crop_free_test_pipeline` in a leaf config
+translate_pipeline = single_test_pipeline
 crop_free_train_pipeline = [
     dict(type='LoadFERImage'), _resize, dict(type='RandomFlipFER', prob=0.5), dict(type='PackFERInputs')]
 crop_free_test_pipeline = [dict(type='LoadFERImage'), _resize, dict(type='PackFERInputs')]

@@ -9,10 +9,10 @@
 #          --cfg-options data_root=DIR
 #   4. translate a VIS expression set (D_VIS, e.g. CFEE) into an NIR tree with the same layout and labels:
 #      python tools/translate.py configs/nfer_sde/nfer_sde_oulu_casia.py work_dirs/score_oulu_casia/iter_50000.pth \
-#          --src CFEE_CONFIG.py --split train --out data/cfee_nir
-#      CFEE_CONFIG: the VIS set's reader with the unpaired 256-px face pipeline of _oulu_casia_vis_nir.py
-#      (`pipeline={{_base_.single_test_pipeline}}`), so its faces are cropped as the training faces. (`--src DIR`
-#      runs this config's test pipeline, which aligns a VIS/NIR pair: it needs a paired_img_path.)
+#          --src configs/nfer_sde/d_vis_cfee.py --split train --out work_dirs/nfer_sde_oulu_casia/fold0/cfee_nir
+#      d_vis_cfee.py / d_vis_kdef.py: the VIS set's reader with the unpaired 256-px face pipeline of
+#      _oulu_casia_vis_nir.py, so its faces are cropped as the training faces. `--src DIR` runs this config's
+#      `translate_pipeline` on each file (the same unpaired face crop). All steps, per fold: docs/nfer_sde.md.
 #
 # The energy's networks load their own weights: `--cfg-options model.energy.energies.0.checkpoint=DIR_OR_PTH`
 # (default: the landmark net's work dir, read through its `last_checkpoint`). The score checkpoint carries none of
