@@ -1,4 +1,4 @@
-"""Running ``tools/train.py`` as resumable subprocesses and reading their test figures (the study tools:
+"""Running fertools tools (``tools/train.py`` ...) as resumable subprocesses and reading their test figures (the study tools:
 ``tools/kfold.py``, ``tools/analysis/lrdif_table.py``).
 
 A run writes ``WORK_DIR/result.json`` when it ends; a run whose ``result.json`` exists is not started again, so an
@@ -14,11 +14,12 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, Optional, Sequence, Tuple
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .setup_env import REPO_ROOT
 
-__all__ = ['TEST_LINE', 'read_test_metrics', 'train', 'mean_std']
+__all__ = ['TEST_LINE', 'read_test_metrics', 'run_step', 'run_tasks', 'tool_command', 'train', 'mean_std']
 
 TEST_LINE = re.compile(r'(?:Iter\(test\)|Test after training:).*?fer/accuracy: ([0-9.]+),?\s+fer/macro_f1: ([0-9.]+)')
 
@@ -35,6 +36,47 @@ def read_test_metrics(work_dir: str) -> Optional[Tuple[float, float]]:
     return None
 
 
+def run_step(name: str, cmd: Sequence[str], work_dir: str, threads: int,
+             parse: Optional[Callable[[str, str], Dict]] = None, result_name: str = 'done.json') -> Dict:
+    """Run one tool process once: skipped when ``work_dir/result_name`` exists (its content is returned).
+
+    The process's output goes to ``work_dir/stdout.txt``; the result file records the command, the wall time and
+    ``parse(stdout_text, work_dir)``.
+
+    Raises:
+        RuntimeError: the process exited with an error (the message names ``name`` and its ``stdout.txt``).
+    """
+    result_file = osp.join(work_dir, result_name)
+    if osp.isfile(result_file):
+        with open(result_file) as f:
+            return json.load(f)
+    os.makedirs(work_dir, exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    start = time.time()
+    log = osp.join(work_dir, 'stdout.txt')
+    with open(log, 'w') as out:
+        rc = subprocess.run(list(cmd), cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        raise RuntimeError(f'{name} failed (exit {rc}): {" ".join(cmd)}; see {log}')
+    result = dict(command=' '.join(cmd), wall_s=round(time.time() - start, 1))
+    if parse is not None:
+        with open(log) as f:
+            result.update(parse(f.read(), work_dir))
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def tool_command(tool: str, *args: str) -> List[str]:
+    """``[python, <repo>/tools/<tool>, *args]``."""
+    return [sys.executable, osp.join(REPO_ROOT, 'tools', tool), *args]
+
+
+def _test_figures(_, work_dir: str) -> Dict:
+    metrics = read_test_metrics(work_dir)
+    return dict(accuracy=metrics[0], macro_f1=metrics[1]) if metrics is not None else {}
+
+
 def train(config: str, work_dir: str, options: Sequence[str], threads: int) -> Dict:
     """Run one ``tools/train.py`` process (skipped when ``result.json`` exists) → its result dict.
 
@@ -46,31 +88,36 @@ def train(config: str, work_dir: str, options: Sequence[str], threads: int) -> D
 
     Returns:
         ``dict(command, wall_s[, accuracy, macro_f1])`` (figures in %, when the log has a test line).
-
-    Raises:
-        RuntimeError: the run exited with an error (the message names its ``stdout.txt``).
     """
-    result_file = osp.join(work_dir, 'result.json')
-    if osp.isfile(result_file):
-        with open(result_file) as f:
-            return json.load(f)
-    os.makedirs(work_dir, exist_ok=True)
-    cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir]
+    cmd = tool_command('train.py', config, '--work-dir', work_dir)
     if options:
         cmd += ['--cfg-options', *options]
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    start = time.time()
-    with open(osp.join(work_dir, 'stdout.txt'), 'w') as out:
-        rc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        raise RuntimeError(f'run failed (exit {rc}): {" ".join(cmd)}; see {work_dir}/stdout.txt')
-    metrics = read_test_metrics(work_dir)
-    result = dict(command=' '.join(cmd), wall_s=round(time.time() - start, 1))
-    if metrics is not None:
-        result.update(accuracy=metrics[0], macro_f1=metrics[1])
-    with open(result_file, 'w') as f:
-        json.dump(result, f, indent=1)
-    return result
+    return run_step(f'run {config}', cmd, work_dir, threads, _test_figures, result_name='result.json')
+
+
+def run_tasks(tasks: Dict, jobs: int, report: Optional[Callable] = None) -> Dict:
+    """Run ``tasks`` (``{key: (function, dependency keys)}``) ``jobs`` at a time, each as soon as its dependencies
+    are done, in the dict's order; ``report(key, result)`` after each. Returns ``{key: result}``."""
+    results, queue, pending = {}, list(tasks), {}
+    with ThreadPoolExecutor(jobs) as pool:
+        def fill():
+            while len(pending) < jobs:
+                ready = [k for k in queue if all(d in results for d in tasks[k][1])]
+                if not ready:
+                    return
+                queue.remove(ready[0])
+                pending[pool.submit(tasks[ready[0]][0])] = ready[0]
+
+        fill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                key = pending.pop(fut)
+                results[key] = fut.result()
+                if report is not None:
+                    report(key, results[key])
+            fill()
+    return results
 
 
 def mean_std(values, digits: int = 1) -> str:

@@ -34,15 +34,12 @@ import json
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from fertools.utils.jobs import mean_std, read_test_metrics  # noqa: E402
-from fertools.utils.setup_env import REPO_ROOT  # noqa: E402
+from fertools.utils.jobs import mean_std, read_test_metrics, run_step, run_tasks, tool_command  # noqa: E402
 
 PROTOCOL = 'configs/nfer_sde/augment_synthface'
 SOURCE = f'{PROTOCOL}/d_vis.py'
@@ -105,35 +102,6 @@ def parse_args(argv=None):
     return args
 
 
-# ------------------------------------------------------------------------------------------------ one step
-def run_step(name: str, cmd, work_dir: str, threads: int, parse=None) -> dict:
-    """Run ``cmd`` (a fertools tool) once: skipped when ``work_dir/done.json`` exists, else its output goes to
-    ``work_dir/stdout.txt`` and ``done.json`` records the command, the wall time and ``parse(stdout)``."""
-    done = osp.join(work_dir, 'done.json')
-    if osp.isfile(done):
-        with open(done) as f:
-            return json.load(f)
-    os.makedirs(work_dir, exist_ok=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    start = time.time()
-    log = osp.join(work_dir, 'stdout.txt')
-    with open(log, 'w') as out:
-        rc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        raise RuntimeError(f'{name} failed (exit {rc}): {" ".join(cmd)}; see {log}')
-    result = dict(command=' '.join(cmd), wall_s=round(time.time() - start, 1))
-    if parse is not None:
-        with open(log) as f:
-            result.update(parse(f.read(), work_dir))
-    with open(done, 'w') as f:
-        json.dump(result, f, indent=1)
-    return result
-
-
-def tool(name: str):
-    return [sys.executable, osp.join(REPO_ROOT, 'tools', name)]
-
-
 def parse_quality(text: str, _):
     hits = QUALITY_LINE.findall(text)
     return dict(psnr=float(hits[-1][0]), ssim=float(hits[-1][1])) if hits else {}
@@ -164,7 +132,7 @@ def plan(args, threads: int):
     for seed in args.seeds:
         needed = [n for r in rows for n in ([ROWS[r][3]] if ROWS[r][3] else []) + list(ROWS[r][4])]
         for net in dict.fromkeys(needed):  # in the order the rows need them
-            cmd = [*tool('train.py'), NETS[net], '--work-dir', net_dir(seed, net), '--cfg-options',
+            cmd = [*tool_command('train.py'), NETS[net], '--work-dir', net_dir(seed, net), '--cfg-options',
                    f'randomness.seed={seed}', *args.net_options]
             tasks[('net', net, seed)] = (lambda c=cmd, d=net_dir(seed, net), n=net: run_step(n, c, d, threads), ())
         for row in rows:
@@ -187,44 +155,24 @@ def row_job(args, row: str, seed: int, threads: int, net_dir) -> dict:
         diffusion = 'pix2pix' not in translator
         sampler = ['model.sampler.steps=' + str(args.steps)] if diffusion else []
         trans_dir = osp.join(out, 'translations')
-        cmd = [*tool('translate.py'), translator, ckpt, '--src', SOURCE, '--split', 'train', '--out', trans_dir,
+        cmd = [*tool_command('translate.py'), translator, ckpt, '--src', SOURCE, '--split', 'train', '--out', trans_dir,
                '--seed', str(seed), '--batch-size', '48', '--device', 'cpu']
         cmd += ['--cfg-options', *sampler, *opts] if sampler or opts else []
         result['translate'] = run_step(f'{row} translation', cmd, osp.join(out, 'translate'), threads)
         if args.quality_subjects > 0:
-            cmd = [*tool('test.py'), translator, ckpt, '--work-dir', osp.join(out, 'quality'), '--cfg-options',
+            cmd = [*tool_command('test.py'), translator, ckpt, '--work-dir', osp.join(out, 'quality'), '--cfg-options',
                    f'test_dataloader.dataset.max_subjects={args.quality_subjects}', *sampler, *opts]
             cmd += [f'model.seed={seed}'] if diffusion else []
             result['quality'] = run_step(f'{row} quality', cmd, osp.join(out, 'quality'), threads, parse_quality)
         fer_options.append(f'train_dataloader.dataset.datasets.1.image_root={trans_dir}')
-    cmd = [*tool('train.py'), f'{PROTOCOL}/{fer}', '--work-dir', osp.join(out, 'fer'), '--cfg-options',
+    cmd = [*tool_command('train.py'), f'{PROTOCOL}/{fer}', '--work-dir', osp.join(out, 'fer'), '--cfg-options',
            *fer_options]
     result['fer'] = run_step(f'{row} FER', cmd, osp.join(out, 'fer'), threads, parse_fer)
     return result
 
 
-def run_tasks(tasks, jobs: int):
-    """Run the tasks ``jobs`` at a time, each once its dependencies are done, in the plan's order."""
-    results, queue, pending = {}, list(tasks), {}
-    with ThreadPoolExecutor(jobs) as pool:
-        def fill():
-            while len(pending) < jobs:
-                ready = [k for k in queue if all(d in results for d in tasks[k][1])]
-                if not ready:
-                    return
-                queue.remove(ready[0])
-                pending[pool.submit(tasks[ready[0]][0])] = ready[0]
-
-        fill()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                key = pending.pop(fut)
-                results[key] = fut.result()
-                print(f'[{time.strftime("%H:%M:%S")}] {key[0]} {key[1]} seed {key[2]}: {summary(results[key])}',
-                      flush=True)
-            fill()
-    return results
+def report(key, result) -> None:
+    print(f'[{time.strftime("%H:%M:%S")}] {key[0]} {key[1]} seed {key[2]}: {summary(result)}', flush=True)
 
 
 def summary(result: dict) -> str:
@@ -273,7 +221,7 @@ def main(argv=None):
     args = parse_args(argv)
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     os.makedirs(args.work_dir, exist_ok=True)
-    results = run_tasks(plan(args, threads), args.jobs)
+    results = run_tasks(plan(args, threads), args.jobs, report)
     print(write_table(args, results))
     return 0
 
