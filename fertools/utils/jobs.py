@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .setup_env import REPO_ROOT
 
-__all__ = ['TEST_LINE', 'read_test_metrics', 'run_step', 'run_tasks', 'tool_command', 'train', 'mean_std']
+__all__ = ['TEST_LINE', 'read_test_metrics', 'checkpoint_of', 'run_step', 'run_tasks', 'tool_command', 'train', 'mean_std']
 
 TEST_LINE = re.compile(r'(?:Iter\(test\)|Test after training:).*?fer/accuracy: ([0-9.]+),?\s+fer/macro_f1: ([0-9.]+)')
 
@@ -65,6 +65,12 @@ def run_step(name: str, cmd: Sequence[str], work_dir: str, threads: int,
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def checkpoint_of(work_dir: str) -> str:
+    """The checkpoint a finished training run left in ``work_dir`` (its ``last_checkpoint`` pointer)."""
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
 
 
 def tool_command(tool: str, *args: str) -> List[str]:

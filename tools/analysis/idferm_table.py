@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from fertools.utils.jobs import mean_std, run_step, run_tasks, tool_command, train  # noqa: E402
+from fertools.utils.jobs import checkpoint_of, mean_std, run_step, run_tasks, tool_command, train  # noqa: E402
 
 IDENTITY_CONFIG = 'configs/idferm/lightcnn9_synthface_id.py'
 HNG_CONFIG = 'configs/idferm/hng_synthface.py'
@@ -72,11 +72,6 @@ def parse_args(argv=None):
 
 def trained(work_dir: str) -> bool:
     return osp.isfile(osp.join(work_dir, 'last_checkpoint'))
-
-
-def checkpoint_of(work_dir: str) -> str:
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
 
 
 def train_once(config: str, work_dir: str, options, threads: int) -> dict:

@@ -39,7 +39,8 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from fertools.utils.jobs import mean_std, read_test_metrics, run_step, run_tasks, tool_command  # noqa: E402
+from fertools.utils.jobs import (checkpoint_of, mean_std, read_test_metrics, run_step, run_tasks,  # noqa: E402
+                                 tool_command)
 
 PROTOCOL = 'configs/nfer_sde/augment_synthface'
 SOURCE = f'{PROTOCOL}/d_vis.py'
@@ -112,12 +113,6 @@ def parse_fer(text: str, work_dir: str):
     lines = TEST_AFTER_TRAIN.findall(text)
     out = dict(test_line=lines[-1]) if lines else {}
     return dict(out, accuracy=metrics[0], macro_f1=metrics[1]) if metrics else out
-
-
-def checkpoint_of(work_dir: str) -> str:
-    """The checkpoint a finished training run left (its ``last_checkpoint`` pointer)."""
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
 
 
 # ------------------------------------------------------------------------------------------------ the plan

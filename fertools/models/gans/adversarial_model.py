@@ -68,6 +68,13 @@ class AdversarialModel(BaseModel):
         """``loss_*`` terms of the generator (routed by ``loss_routes``)."""
         raise NotImplementedError
 
+    def loss(self, inputs: torch.Tensor, data_samples) -> Dict[str, torch.Tensor]:
+        """Every term of both players on a batch, without updating anything (``mode='loss'``; training uses
+        :meth:`train_step`)."""
+        outputs = self.generate(inputs, data_samples)
+        return {**self.discriminator_loss(inputs, data_samples, outputs),
+                **self.generator_loss(inputs, data_samples, outputs)}
+
     # ----------------------------------------------------------------------------------------------- the step
     def check_optim_wrapper(self, optim_wrapper) -> None:
         name = type(self).__name__

@@ -98,22 +98,6 @@ class Pix2PixTranslator(PairedTranslationMixin, AdversarialModel):
                     loss_l1=self.pixel_loss(outputs['fake'], outputs['real']))
 
     # -------------------------------------------------------------------------------------------------- modes
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[List[FERDataSample]] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.translate(inputs)
-        raise ValueError(f"{type(self).__name__}: invalid mode {mode!r}; use 'tensor', 'loss' or 'predict'.")
-
-    def loss(self, inputs: torch.Tensor, data_samples: Sequence[FERDataSample]) -> Dict[str, torch.Tensor]:
-        """Both players' terms on a batch, without updating anything (training uses ``train_step``)."""
-        outputs = self.generate(inputs, data_samples)
-        return {**self.discriminator_loss(inputs, data_samples, outputs),
-                **self.generator_loss(inputs, data_samples, outputs)}
-
     @torch.no_grad()
     def translate(self, source: torch.Tensor, generator: Optional[torch.Generator] = None,
                   test_dropout: Optional[bool] = None, **overrides) -> torch.Tensor:

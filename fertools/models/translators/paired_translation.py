@@ -36,6 +36,18 @@ class PairedTranslationMixin:
     target_channels: int
     channel_mode: str
 
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[List[FERDataSample]] = None,
+                mode: str = 'tensor'):
+        """MMEngine's modes: ``'loss'`` → :meth:`loss`, ``'predict'`` → :meth:`predict` (samples with
+        ``pred_img``), ``'tensor'`` → :meth:`translate` ``[B, target_channels, H, W]`` in [-1, 1]."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.translate(inputs)
+        raise ValueError(f"{type(self).__name__}: invalid mode {mode!r}; use 'tensor', 'loss' or 'predict'.")
+
     def to_target(self, images: torch.Tensor) -> torch.Tensor:
         """``[B, C, H, W]`` → ``[B, target_channels, H, W]`` (grey / replicated per ``channel_mode``)."""
         if images.shape[1] == self.target_channels:

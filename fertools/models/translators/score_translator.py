@@ -103,16 +103,6 @@ class ConditionalScoreTranslator(PairedTranslationMixin, BaseModel):
         return self.unet(inp, t)[:, :self.target_channels]
 
     # ------------------------------------------------------------------------------------------------ modes
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[List[FERDataSample]] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.translate(inputs)
-        raise ValueError(f"{type(self).__name__}: invalid mode {mode!r}; use 'tensor', 'loss' or 'predict'.")
-
     def loss(self, inputs: torch.Tensor, data_samples: Sequence[FERDataSample]) -> Dict[str, torch.Tensor]:
         """Algorithm 1: ε-matching at t ~ U{1..T} on (VIS source, NIR twin) pairs."""
         if data_samples is None:
