@@ -1,7 +1,6 @@
 """The HNG config through the tools: train (preview grid, val + test metrics), then tools/generate_references.py
 (names kept, resumable, settings guard) and the references read back by FolderImagesDataset(key='neutral_img')."""
 import glob
-import importlib.util
 import os
 import os.path as osp
 
@@ -10,22 +9,15 @@ import numpy as np
 import pytest
 
 from fertools.utils import run_main
-from toy_plugin.helpers import REPO_ROOT
+from toy_plugin.helpers import load_tool
 
 TINY = osp.join(osp.dirname(osp.abspath(__file__)), 'tiny_hng_config.py')
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(f'fertools_tool_{name}', osp.join(REPO_ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     work = tmp_path_factory.mktemp('hng')
-    assert run_main(_tool('train').main, [TINY, '--work-dir', str(work)]) == 0
+    assert run_main(load_tool('train').main, [TINY, '--work-dir', str(work)]) == 0
     return work
 
 
@@ -48,7 +40,7 @@ def test_training_writes_checkpoint_preview_and_metrics(trained):
 def test_generate_references_keeps_names_and_resumes(trained, tmp_path, capsys):
     from fertools.datasets import SynthFaceDataset
     out = tmp_path / 'refs'
-    tool = _tool('generate_references')
+    tool = load_tool('generate_references')
     argv = [TINY, osp.join(str(trained), 'iter_2.pth'), '--dataset', TINY, '--split', 'train', '--out', str(out),
             '--batch-size', '4']
     assert run_main(tool.main, argv) == 0
@@ -81,7 +73,7 @@ def test_references_are_read_back_as_neutral_images(trained, tmp_path):
     from fertools.registry import DATASETS
     out = tmp_path / 'refs'
     argv = [TINY, osp.join(str(trained), 'iter_2.pth'), '--dataset', TINY, '--split', 'val', '--out', str(out)]
-    assert run_main(_tool('generate_references').main, argv) == 0
+    assert run_main(load_tool('generate_references').main, argv) == 0
     source = dict(type='SynthFaceDataset', num_subjects=10, samples_per_expression=1, image_size=32, split='val',
                   with_neutral=True, pipeline=[dict(type='LoadFERImage'), dict(type='PackFERInputs')])
     dataset = DATASETS.build(dict(type='FolderImagesDataset', dataset=source, image_root=str(out), key='neutral_img'))
@@ -98,5 +90,5 @@ def test_references_are_read_back_as_neutral_images(trained, tmp_path):
 def test_a_checkpoint_of_another_model_is_named(trained, tmp_path, capsys):
     argv = ['configs/baselines/resnet18_synthface.py', osp.join(str(trained), 'iter_2.pth'), '--dataset', TINY,
             '--out', str(tmp_path / 'o')]
-    assert run_main(_tool('generate_references').main, argv) != 0
+    assert run_main(load_tool('generate_references').main, argv) != 0
     assert 'does not match' in capsys.readouterr().err

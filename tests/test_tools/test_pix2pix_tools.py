@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from fertools.utils import run_main
-from test_translate_tool import _faces, _tool
+from test_translate_tool import _faces
+from toy_plugin.helpers import load_tool
 
 TINY = osp.join(osp.dirname(osp.abspath(__file__)), 'tiny_pix2pix_config.py')
 
@@ -17,7 +18,7 @@ TINY = osp.join(osp.dirname(osp.abspath(__file__)), 'tiny_pix2pix_config.py')
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     work = tmp_path_factory.mktemp('pix2pix')
-    assert run_main(_tool('train').main, [TINY, '--work-dir', str(work)]) == 0
+    assert run_main(load_tool('train').main, [TINY, '--work-dir', str(work)]) == 0
     return work
 
 
@@ -35,18 +36,18 @@ def test_training_saves_both_players_and_reports_image_quality(trained):
 def test_translate_tool_folder_and_dataset(trained, tmp_path):
     ckpt = osp.join(str(trained), 'iter_2.pth')
     src, out = _faces(tmp_path / 'src', n=3, size=20), tmp_path / 'out'
-    assert run_main(_tool('translate').main, [TINY, ckpt, '--src', str(src), '--out', str(out)]) == 0
+    assert run_main(load_tool('translate').main, [TINY, ckpt, '--src', str(src), '--out', str(out)]) == 0
     written = sorted(glob.glob(osp.join(str(out), '*', '*.png')))
     assert len(written) == 3 and osp.isfile(osp.join(str(out), 'grid.png'))
     first = [mmcv.imread(p, flag='unchanged') for p in written]
     assert all(im.shape == (32, 32) for im in first)  # grey NIR at the model's size
     # a deterministic translator: another seed into a new folder gives the same images
     again = tmp_path / 'again'
-    assert run_main(_tool('translate').main, [TINY, ckpt, '--src', str(src), '--out', str(again), '--seed', '7']) == 0
+    assert run_main(load_tool('translate').main, [TINY, ckpt, '--src', str(src), '--out', str(again), '--seed', '7']) == 0
     assert all(np.array_equal(a, mmcv.imread(p.replace(str(out), str(again)), flag='unchanged'))
                for a, p in zip(first, written))
     data_out = tmp_path / 'data'
     argv = [TINY, ckpt, '--src', TINY, '--split', 'test', '--out', str(data_out), '--limit', '3']
-    assert run_main(_tool('translate').main, argv) == 0
+    assert run_main(load_tool('translate').main, argv) == 0
     assert len([p for p in glob.glob(osp.join(str(data_out), '**', '*.png'), recursive=True)
                 if not p.endswith('grid.png')]) == 3

@@ -1,23 +1,14 @@
 """tools/train.py and tools/test.py end to end on the toy plugin, and their error messages."""
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
 import torch
 
 from fertools.utils import run_main
-from toy_plugin.helpers import REPO_ROOT, TOY_CONFIG
+from toy_plugin.helpers import TOY_CONFIG, load_tool
 
 
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(f'fertools_tool_{name}', osp.join(REPO_ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train_tool, test_tool = _tool('train'), _tool('test')
+train_tool, test_tool = load_tool('train'), load_tool('test')
 QUIET = ['log_level=WARNING']
 
 

@@ -1,7 +1,6 @@
 """The score net through the tools: train (EMA, preview grid, test), then tools/translate.py: folders, datasets,
 resume after a kill, bad sources, settings; and fertools.apis.translate."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,22 +10,15 @@ import numpy as np
 import pytest
 
 from fertools.utils import run_main
-from toy_plugin.helpers import REPO_ROOT
+from toy_plugin.helpers import load_tool
 
 TINY = osp.join(osp.dirname(osp.abspath(__file__)), 'tiny_score_config.py')
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(f'fertools_tool_{name}', osp.join(REPO_ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     work = tmp_path_factory.mktemp('score')
-    assert run_main(_tool('train').main, [TINY, '--work-dir', str(work)]) == 0
+    assert run_main(load_tool('train').main, [TINY, '--work-dir', str(work)]) == 0
     return work
 
 
@@ -52,7 +44,7 @@ def test_training_writes_ema_checkpoint_preview_and_test_metrics(trained):
 
 def test_translate_folder_keeps_names_and_resumes_after_a_kill(trained, tmp_path):
     src, out = _faces(tmp_path / 'src'), tmp_path / 'out'
-    tool = _tool('translate')
+    tool = load_tool('translate')
     argv = [TINY, osp.join(str(trained), 'iter_2.pth'), '--src', str(src), '--out', str(out), '--batch-size', '2']
     assert run_main(tool.main, argv) == 0
     names = sorted(osp.relpath(p, out) for p in glob.glob(osp.join(str(out), '*', '*.png')))
@@ -77,7 +69,7 @@ def test_translate_dataset_config_and_sampler_options(trained, tmp_path):
     out = tmp_path / 'out'
     argv = [TINY, osp.join(str(trained), 'iter_2.pth'), '--src', TINY, '--split', 'test', '--out', str(out),
             '--limit', '3', '--sampler-options', 'type=DDIMSampler', 'steps=2']
-    assert run_main(_tool('translate').main, argv) == 0
+    assert run_main(load_tool('translate').main, argv) == 0
     written = glob.glob(osp.join(str(out), '**', '*.png'), recursive=True)
     assert len([w for w in written if not w.endswith('grid.png')]) == 3
     assert all('/S00' in w for w in written if not w.endswith('grid.png'))  # seedN/Sxxxx/<class>/<k>.png
@@ -89,11 +81,11 @@ def test_bad_sources_are_named(trained, tmp_path, capsys):
     src = _faces(tmp_path / 'src', n=2)
     (src / 'notes.txt').write_text('not a face')
     ckpt = osp.join(str(trained), 'iter_2.pth')
-    assert run_main(_tool('translate').main, [TINY, ckpt, '--src', str(src), '--out', str(tmp_path / 'o')]) != 0
+    assert run_main(load_tool('translate').main, [TINY, ckpt, '--src', str(src), '--out', str(tmp_path / 'o')]) != 0
     assert "'notes.txt' is not an image" in capsys.readouterr().err
     os.remove(src / 'notes.txt')
     (src / 'happy' / 'broken.png').write_bytes(b'not a png')
-    assert run_main(_tool('translate').main, [TINY, ckpt, '--src', str(src), '--out', str(tmp_path / 'o2')]) != 0
+    assert run_main(load_tool('translate').main, [TINY, ckpt, '--src', str(src), '--out', str(tmp_path / 'o2')]) != 0
     assert 'broken.png' in capsys.readouterr().err
 
 
@@ -115,6 +107,6 @@ def test_checkpoint_of_another_model_is_named(trained, tmp_path, capsys):
     other = tmp_path / 'resnet.pth'
     torch.save(dict(state_dict={'backbone.conv1.weight': torch.zeros(8, 3, 3, 3)}), other)
     src = _faces(tmp_path / 'src', n=1)
-    assert run_main(_tool('translate').main, [TINY, str(other), '--src', str(src), '--out', str(tmp_path / 'o')]) != 0
+    assert run_main(load_tool('translate').main, [TINY, str(other), '--src', str(src), '--out', str(tmp_path / 'o')]) != 0
     err = capsys.readouterr().err
     assert 'resnet.pth' in err and 'does not match' in err

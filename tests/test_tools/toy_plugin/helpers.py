@@ -27,3 +27,13 @@ def read_batches(work_dir, rank=0):
     import json
     with open(osp.join(str(work_dir), f'batches_rank{rank}.jsonl')) as f:
         return [json.loads(line) for line in f]
+
+
+def load_tool(name):
+    """``tools/<name>.py`` imported as a module (its ``main(argv)`` runs the tool in-process)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f'fertools_tool_{name.replace("/", "_")}',
+                                                  osp.join(REPO_ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
