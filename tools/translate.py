@@ -66,6 +66,9 @@ def main(argv=None):
 
     cfg = merge_cfg_options(load_config(args.config), args.cfg_options)
     if args.sampler_options:
+        if 'sampler' not in cfg.model:
+            raise ValueError(f'--sampler-options: {args.config} ({cfg.model.get("type")}) has no model.sampler (a '
+                             'one-pass translator such as pix2pix); drop --sampler-options.')
         sampler = dict(cfg.model.get('sampler') or {})
         if 'type' in args.sampler_options and args.sampler_options['type'] != sampler.get('type'):
             sampler = {}

@@ -51,3 +51,11 @@ def test_translate_tool_folder_and_dataset(trained, tmp_path):
     assert run_main(load_tool('translate').main, argv) == 0
     assert len([p for p in glob.glob(osp.join(str(data_out), '**', '*.png'), recursive=True)
                 if not p.endswith('grid.png')]) == 3
+
+
+def test_sampler_options_are_refused_for_a_one_pass_translator(trained, tmp_path, capsys):
+    ckpt = osp.join(str(trained), 'iter_2.pth')
+    src = _faces(tmp_path / 'src', n=1, size=20)
+    argv = [TINY, ckpt, '--src', str(src), '--out', str(tmp_path / 'out'), '--sampler-options', 'steps=10']
+    assert run_main(load_tool('translate').main, argv) != 0
+    assert 'has no model.sampler' in capsys.readouterr().err
