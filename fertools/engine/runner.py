@@ -234,6 +234,10 @@ class FERRunner(Runner):
             self.logger.warning(f'Loaded {filename} partially (load_from_strict=False): ' + '; '.join(problems))
         checkpoint = _load_checkpoint_to_model(model, checkpoint, False, revise_keys=revise_keys)
         self._loaded_meta = dict(checkpoint.get('meta') or {}) if isinstance(checkpoint, dict) else {}
+        if isinstance(self._loaded_meta.get('iter'), int) and self._loaded_meta['iter'] > 0:
+            # the weights' training step (test-time figures are named and logged at it, not at step 0); a
+            # training loop overwrites it at its first iteration
+            self.message_hub.update_info('iter', self._loaded_meta['iter'] - 1)
         if getattr(self, '_resuming', False):
             self._check_resumed_classes(checkpoint, filename)
         self._has_loaded = True
