@@ -106,7 +106,7 @@ def test_resume_in_an_empty_work_dir_says_it_starts_from_scratch(capsys, tmp_pat
 
 def test_test_tool_names_figures_by_the_checkpoints_step(trained, tmp_path):
     argv = [TOY_CONFIG, str(trained / 'iter_4.pth'), '--work-dir', str(tmp_path), '--cfg-options',
-            'test_evaluator.type=FERMetric', 'test_evaluator.tag=test', *QUIET]
+            'test_evaluator.type=FERMetric', 'test_evaluator.tag=test', f'test_evaluator.out_dir={tmp_path}', *QUIET]
     assert run_main(test_tool.main, argv) == 0
-    pngs = [p.name for p in tmp_path.rglob('confusion_matrix*.png')]
+    pngs = [p.name for p in tmp_path.glob('confusion_matrix*.png')]
     assert pngs and all(name.endswith('_iter4.png') for name in pngs if 'iter' in name), pngs
