@@ -19,7 +19,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .setup_env import REPO_ROOT
 
-__all__ = ['TEST_LINE', 'read_test_metrics', 'checkpoint_of', 'run_step', 'run_tasks', 'tool_command', 'train', 'mean_std']
+__all__ = ['TEST_LINE', 'read_test_metrics', 'read_train_curve', 'checkpoint_of', 'run_step', 'run_tasks',
+           'tool_command', 'train', 'mean_std']
 
 TEST_LINE = re.compile(r'(?:Iter\(test\)|Test after training:).*?fer/accuracy: ([0-9.]+),?\s+fer/macro_f1: ([0-9.]+)')
 
@@ -34,6 +35,31 @@ def read_test_metrics(work_dir: str) -> Optional[Tuple[float, float]]:
             acc, f1 = hits[-1]
             return 100 * float(acc), 100 * float(f1)
     return None
+
+
+def read_train_curve(work_dir: str) -> List[Dict[str, float]]:
+    """The training log of a run as ``[dict(step, seconds, accuracy), ...]``, in step order.
+
+    Read from the ``vis_data/scalars.json`` files under ``work_dir`` (every run of a resumed work dir; a step
+    logged twice keeps its last record). ``seconds`` is the training wall time up to ``step``: the sum over the
+    logged points of the mean iteration time of each logging window (MMEngine's ``time``, data loading
+    included) times the window's iterations. ``accuracy`` is the window's training accuracy (the head's
+    ``accuracy`` loss-dict entry, 0..1), None when the head logs none.
+    """
+    records = {}
+    paths = sorted(osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs if f == 'scalars.json')
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                entry = json.loads(line)
+                if 'loss' in entry and 'time' in entry:  # a training record (validation has no loss)
+                    records[entry['step']] = entry
+    curve, seconds, previous = [], 0.0, 0
+    for step in sorted(records):
+        seconds += records[step]['time'] * (step - previous)
+        previous = step
+        curve.append(dict(step=step, seconds=seconds, accuracy=records[step].get('accuracy')))
+    return curve
 
 
 def run_step(name: str, cmd: Sequence[str], work_dir: str, threads: int,

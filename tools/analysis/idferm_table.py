@@ -19,7 +19,11 @@ the GENERATED references: IDFERM), ``rml_real`` (+ RML with the real neutral fac
 The identity network and the generator are shared by all seeds (the seeds vary the classifiers).
 
 Outputs in ``--work-dir`` (default ``work_dirs/idferm_table``): ``table.md`` / ``table.csv`` / ``table.json``:
-accuracy and macro-F1 (mean ± std over the seeds), the training wall time of each row.
+accuracy and macro-F1 (mean ± std over the seeds); the training cost of each row from its training log
+(:func:`~fertools.utils.jobs.read_train_curve`): wall seconds per epoch (the mean iteration time x iterations per
+epoch: data loading, forward, backward and update with the row's loss) and wall seconds until the training
+accuracy of a logging window first reaches ``--train-acc`` ('-' when it never does); and the whole process's wall
+time. The runs share the machine (``--jobs``), so compare the times of rows run together, not across machines.
 """
 import argparse
 import csv
@@ -31,7 +35,8 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from fertools.utils.jobs import checkpoint_of, mean_std, run_step, run_tasks, tool_command, train  # noqa: E402
+from fertools.utils.jobs import (checkpoint_of, mean_std, read_train_curve, run_step, run_tasks,  # noqa: E402
+                                 tool_command, train)
 
 IDENTITY_CONFIG = 'configs/idferm/lightcnn9_synthface_id.py'
 HNG_CONFIG = 'configs/idferm/hng_synthface.py'
@@ -63,6 +68,8 @@ def parse_args(argv=None):
     p.add_argument('--identity-options', nargs='*', default=[], help='--cfg-options of the identity training')
     p.add_argument('--hng-options', nargs='*', default=[], help='--cfg-options of the HNG training')
     p.add_argument('--row-options', nargs='*', default=[], help='--cfg-options of every row')
+    p.add_argument('--train-acc', type=float, default=0.7,
+                   help='training accuracy (0..1) for the "seconds to reach it" column')
     args = p.parse_args(argv)
     unknown = [r for r in args.rows.split(',') if r not in ROWS]
     if unknown:
@@ -122,15 +129,44 @@ def report(key, result) -> None:
     print(f'[{time.strftime("%H:%M:%S")}] {" seed ".join(map(str, key))}: {text}', flush=True)
 
 
+def iterations_per_epoch(config: str = RML_CONFIG) -> int:
+    """Training iterations per epoch of ``config`` (every row trains on the same set with the same batch)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from fertools.registry import DATASETS
+    init_default_scope('fertools')
+    cfg = Config.fromfile(config)
+    return len(DATASETS.build(cfg.train_dataloader.dataset)) // cfg.train_dataloader.batch_size
+
+
+def training_cost(work_dir: str, epoch_iters: int, train_acc: float) -> dict:
+    """``dict(epoch_s, to_acc_s)`` of a finished row from its training log (``to_acc_s`` None if never reached)."""
+    curve = read_train_curve(work_dir)
+    if not curve:
+        return dict(epoch_s=None, to_acc_s=None)
+    reached = [p['seconds'] for p in curve if p['accuracy'] is not None and p['accuracy'] >= train_acc]
+    return dict(epoch_s=curve[-1]['seconds'] / curve[-1]['step'] * epoch_iters,
+                to_acc_s=reached[0] if reached else None)
+
+
 def write_table(args, results) -> str:
     rows, seeds, work = args.rows.split(','), args.seeds, osp.abspath(args.work_dir)
-    header = ['row', 'accuracy (%)', 'macro-F1 (%)', 'training wall s'] + [f'acc. seed {s}' for s in seeds]
+    epoch_iters = iterations_per_epoch()
+    header = ['row', 'accuracy (%)', 'macro-F1 (%)', 'train s / epoch', f's to train acc. {args.train_acc:.0%}',
+              'process wall s'] + [f'acc. seed {s}' for s in seeds]
     table, records = [], {}
     for row in rows:
         got = {s: results[(row, s)] for s in seeds if (row, s) in results}
+        for s, r in got.items():
+            r.update(training_cost(osp.join(work, f'seed{s}', row), epoch_iters, args.train_acc))
         accs = [r['accuracy'] for r in got.values() if 'accuracy' in r]
         f1s = [r['macro_f1'] for r in got.values() if 'macro_f1' in r]
-        cells = [ROWS[row][0], mean_std(accs), mean_std(f1s), mean_std([r['wall_s'] for r in got.values()], 0)]
+        epoch_s = [r['epoch_s'] for r in got.values() if r['epoch_s'] is not None]
+        to_acc = [r['to_acc_s'] for r in got.values() if r['to_acc_s'] is not None]
+        reached = f'{mean_std(to_acc, 0)} ({len(to_acc)}/{len(got)})' if to_acc else '-'
+        cells = [ROWS[row][0], mean_std(accs), mean_std(f1s), mean_std(epoch_s, 1), reached,
+                 mean_std([r['wall_s'] for r in got.values()], 0)]
         cells += [f'{got[s]["accuracy"]:.1f}' if 'accuracy' in got.get(s, {}) else '-' for s in seeds]
         table.append(cells)
         records[row] = {str(s): r for s, r in got.items()}
@@ -141,7 +177,7 @@ def write_table(args, results) -> str:
     with open(osp.join(work, 'table.csv'), 'w', newline='') as f:
         csv.writer(f).writerows([header, *table])
     with open(osp.join(work, 'table.json'), 'w') as f:
-        json.dump(dict(seeds=seeds, rows=records), f, indent=1)
+        json.dump(dict(seeds=seeds, train_acc=args.train_acc, epoch_iters=epoch_iters, rows=records), f, indent=1)
     return '\n'.join(md)
 
 
