@@ -36,6 +36,15 @@ def test_table_runs_and_resumes(tmp_path, capsys):
     assert osp.getmtime(osp.join(work, 'seed0', 'cond', 'fer', 'done.json')) == stamp
 
 
+def test_net_seed_shares_the_networks_by_every_seed():
+    args = nfer_sde_table.parse_args(['--seeds', '1', '2', '--rows', 'cond,nir_only', '--net-seed', '0'])
+    tasks = nfer_sde_table.plan(args, threads=1)
+    assert [k for k in tasks if k[0] == 'net'] == [('net', 'score', 0)]  # trained once, with seed 0
+    assert tasks[('row', 'cond', 1)][1] == tasks[('row', 'cond', 2)][1] == (('net', 'score', 0), )
+    default = nfer_sde_table.plan(nfer_sde_table.parse_args(['--seeds', '1', '2', '--rows', 'cond']), threads=1)
+    assert [k for k in default if k[0] == 'net'] == [('net', 'score', 1), ('net', 'score', 2)]
+
+
 def test_unknown_row_is_refused():
     with pytest.raises(SystemExit):
         nfer_sde_table.parse_args(['--rows', 'nfer_sde,cycle_gan'])

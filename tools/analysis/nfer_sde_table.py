@@ -15,7 +15,7 @@ held-out subjects. Rows (``--rows``, default all):
               Cond + E_h, Cond + E_f, Cond + E_h + E_f (the validated weights of nfer_sde_synthface.py)
     oracle    (i) + the REAL NIR of the D_VIS subjects (the upper bound no paper reports)
 
-Per seed the tool trains, once, the networks its rows need, on D_HTR only (``augment_synthface/*_htr.py``: the
+Per seed (or once, with ``--net-seed N``: shared by every seed) the tool trains the networks its rows need, on D_HTR only (``augment_synthface/*_htr.py``: the
 conditional and unconditional score nets, the landmark net, the domain classifier, pix2pix); then per row it
 translates D_VIS (``tools/translate.py``, ``--seed`` = the seed), scores the translations of the first
 ``--quality-subjects`` test subjects against their real NIR (``tools/test.py``: PSNR / SSIM), and trains + tests
@@ -96,6 +96,9 @@ def parse_args(argv=None):
     p.add_argument('--work-dir', default='work_dirs/nfer_sde_table')
     p.add_argument('--fer-options', nargs='*', default=[], help='extra --cfg-options of every FER run')
     p.add_argument('--net-options', nargs='*', default=[], help='extra --cfg-options of every network training')
+    p.add_argument('--net-seed', type=int, default=None,
+                   help='train the networks once, with this seed, and share them by every seed (the seeds then '
+                        'vary the translation noise and the classifier); default: each seed trains its own')
     args = p.parse_args(argv)
     unknown = [r for r in args.rows.split(',') if r not in ROWS]
     if unknown:
@@ -121,18 +124,22 @@ def plan(args, threads: int):
     rows, work = args.rows.split(','), osp.abspath(args.work_dir)
     tasks = {}
 
-    def net_dir(seed, net):
-        return osp.join(work, f'seed{seed}', 'nets', net)
+    def net_seed(seed):
+        return seed if args.net_seed is None else args.net_seed
 
-    for seed in args.seeds:
-        needed = [n for r in rows for n in ([ROWS[r][3]] if ROWS[r][3] else []) + list(ROWS[r][4])]
+    def net_dir(seed, net):
+        return osp.join(work, f'seed{net_seed(seed)}', 'nets', net)
+
+    needed = [n for r in rows for n in ([ROWS[r][3]] if ROWS[r][3] else []) + list(ROWS[r][4])]
+    for seed in dict.fromkeys(net_seed(s) for s in args.seeds):
         for net in dict.fromkeys(needed):  # in the order the rows need them
             cmd = [*tool_command('train.py'), NETS[net], '--work-dir', net_dir(seed, net), '--cfg-options',
                    f'randomness.seed={seed}', *args.net_options]
             tasks[('net', net, seed)] = (lambda c=cmd, d=net_dir(seed, net), n=net: run_step(n, c, d, threads), ())
+    for seed in args.seeds:
         for row in rows:
             label, fer, translator, model_net, extra_nets, options = ROWS[row]
-            deps = tuple(('net', n, seed) for n in ([model_net] if model_net else []) + list(extra_nets))
+            deps = tuple(('net', n, net_seed(seed)) for n in ([model_net] if model_net else []) + list(extra_nets))
             tasks[('row', row, seed)] = (
                 lambda r=row, s=seed: row_job(args, r, s, threads, lambda n: net_dir(s, n)), deps)
     return tasks
@@ -207,7 +214,8 @@ def write_table(args, results) -> str:
     with open(osp.join(work, 'table.csv'), 'w', newline='') as f:
         csv.writer(f).writerows([header, *table])
     with open(osp.join(work, 'table.json'), 'w') as f:
-        json.dump(dict(seeds=seeds, steps=args.steps, quality_subjects=args.quality_subjects, rows=records), f,
+        json.dump(dict(seeds=seeds, net_seed=args.net_seed, steps=args.steps, quality_subjects=args.quality_subjects,
+                       rows=records), f,
                   indent=1)
     return '\n'.join(md)
 
