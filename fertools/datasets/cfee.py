@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import re
+from typing import Sequence
 
 from fertools.registry import DATASETS
 
@@ -11,13 +12,15 @@ from .splits import natural_key, split_subjects
 
 __all__ = ['CFEEDataset', 'CFEE_CATEGORIES', 'CFEE_CLASSES']
 
-#: The 22 CFEE categories in the paper's order (index 1..22 in file names).
+#: The 22 CFEE categories (neutral, 6 basic, 15 compound). Their position here (+1) is the category index this
+#: reader ASSUMES in file names; no public file naming exists, so the order is fertools' choice, not the paper's
+#: (pass ``categories=`` for a copy numbered otherwise).
 CFEE_CATEGORIES = (
     NEUTRAL, HAPPINESS, SADNESS, FEAR, ANGER, SURPRISE, DISGUST, 'happily surprised', 'happily disgusted',
     'sadly fearful', 'sadly angry', 'sadly surprised', 'sadly disgusted', 'fearfully angry',
     'fearfully surprised', 'fearfully disgusted', 'angrily surprised', 'angrily disgusted',
     'disgustedly surprised', 'appalled', 'hatred', 'awed')
-#: Default classes: the six basic expressions in CFEE's order (NFER-SDE uses these six).
+#: Default classes: the six basic expressions, in the assumed index order above (NFER-SDE uses these six).
 CFEE_CLASSES = (HAPPINESS, SADNESS, FEAR, ANGER, SURPRISE, DISGUST)
 _DEFAULT_PATTERN = r'^(?P<subject>[^_]+)_(?P<index>\d+)$'
 
@@ -26,38 +29,44 @@ _DEFAULT_PATTERN = r'^(?P<subject>[^_]+)_(?P<index>\d+)$'
 class CFEEDataset(FERReaderBase):
     """CFEE: 230 subjects, 22 categories (neutral, 6 basic, 15 compound), one frontal photo each.
 
-    The public distribution's exact file naming is not documented openly; this reader ASSUMES one folder
-    per subject and one image per category, the category given by its 1-based index in the paper's
-    order (both the folder and the ``filename_pattern`` are configurable)::
+    Assumed layout: no public file naming of the distribution exists, so both the tree and the numbering
+    below are this reader's ASSUMPTION, not CFEE's documented form: one folder per subject, one image per
+    category, the category given by a 1-based index into ``categories`` (default :data:`CFEE_CATEGORIES`,
+    an order fertools chose; the file-name pattern is ``filename_pattern``)::
 
         data_root/
           001/001_01.jpg  001_02.jpg ... 001_22.jpg     # <subject>/<subject>_<category index>.<ext>
           002/...
 
-    Category index (1-based): 1 neutral, 2 happy, 3 sad, 4 fearful, 5 angry, 6 surprised, 7 disgusted,
-    8 happily surprised, 9 happily disgusted, 10 sadly fearful, 11 sadly angry, 12 sadly surprised,
-    13 sadly disgusted, 14 fearfully angry, 15 fearfully surprised, 16 fearfully disgusted, 17 angrily
-    surprised, 18 angrily disgusted, 19 disgustedly surprised, 20 appalled, 21 hatred, 22 awed.
+    Assumed category index (1-based, default ``categories``): 1 neutral, 2 happy, 3 sad, 4 fearful, 5 angry,
+    6 surprised, 7 disgusted, 8 happily surprised, 9 happily disgusted, 10 sadly fearful, 11 sadly angry,
+    12 sadly surprised, 13 sadly disgusted, 14 fearfully angry, 15 fearfully surprised, 16 fearfully
+    disgusted, 17 angrily surprised, 18 angrily disgusted, 19 disgustedly surprised, 20 appalled, 21 hatred,
+    22 awed.
     Default classes = the six basic ones (``CFEE_CLASSES``: happiness, sadness, fear, anger, surprise,
     disgust); neutral and the compound categories are dropped and counted in the log (pass
     ``metainfo=dict(classes=...)`` with neutral to keep it). ``subject_id`` = the folder name,
     ``modality='vis'``. A file whose name does not match ``filename_pattern``, whose subject differs from
-    its folder, or whose index is outside 1..22 is a layout error.
+    its folder, or whose index is outside ``1..len(categories)`` is a layout error.
 
     Args:
         data_root (str): folder of subject folders.
         split (str): ``'all'`` (default; CFEE is used as extra VIS training data), ``'train'`` or ``'test'``.
         filename_pattern (str): regex on the file stem with groups ``subject`` and ``index``.
+        categories (Sequence[str]): category of each 1-based index (canonical names for the basic ones);
+            default :data:`CFEE_CATEGORIES`.
         fold, num_folds, split_seed, test_subjects: subject-disjoint split (see :mod:`.splits`).
     """
 
     METAINFO = dict(classes=CFEE_CLASSES)
-    LAYOUT = ('data_root/<subject>/<subject>_<category index 1-22>.jpg (1 neutral, 2 happy, 3 sad, 4 fearful, '
-              '5 angry, 6 surprised, 7 disgusted, 8-22 compound) -- an assumed layout, see the class docstring')
+    LAYOUT = ('data_root/<subject>/<subject>_<category index 1-22>.jpg (assumed numbering: 1 neutral, 2 happy, '
+              '3 sad, 4 fearful, 5 angry, 6 surprised, 7 disgusted, 8-22 compound) -- an assumed layout, see the '
+              'class docstring')
 
     def __init__(self, data_root: str, split: str = 'all', filename_pattern: str = _DEFAULT_PATTERN,
-                 fold: int = 0, num_folds: int = 5, split_seed=0, test_subjects=None, **kwargs):
-        self.split, self.pattern = split, re.compile(filename_pattern)
+                 fold: int = 0, num_folds: int = 5, split_seed=0, test_subjects=None,
+                 categories: Sequence[str] = CFEE_CATEGORIES, **kwargs):
+        self.split, self.pattern, self.categories = split, re.compile(filename_pattern), tuple(categories)
         if not {'subject', 'index'} <= set(self.pattern.groupindex):
             raise ValueError(f'CFEEDataset: filename_pattern {filename_pattern!r} needs groups "subject" and '
                              '"index".')
@@ -82,10 +91,10 @@ class CFEEDataset(FERReaderBase):
                     self.bad(path, f'file name does not match {self.pattern.pattern!r} with subject {subject!r}')
                     continue
                 index = int(m.group('index'))
-                if not 1 <= index <= len(CFEE_CATEGORIES):
-                    self.bad(path, f'category index {index} is outside 1..{len(CFEE_CATEGORIES)}')
+                if not 1 <= index <= len(self.categories):
+                    self.bad(path, f'category index {index} is outside 1..{len(self.categories)}')
                     continue
-                items.append((path, subject, CFEE_CATEGORIES[index - 1]))
+                items.append((path, subject, self.categories[index - 1]))
         if not items:
             raise FileNotFoundError(f'CFEEDataset: no images under {self.data_root!r}. Expected layout: '
                                     f'{self.LAYOUT}.')

@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import re
+from typing import Optional
 
 import numpy as np
 
@@ -11,7 +12,15 @@ from .expressions import CKPLUS_CLASSES, CONTEMPT, NEUTRAL
 from .reader_utils import FERReaderBase, list_images, select_frames
 from .splits import natural_key, split_subjects
 
-__all__ = ['CKPlusDataset', 'read_ckplus_emotion', 'read_ckplus_landmarks']
+__all__ = ['CKPlusDataset', 'read_ckplus_emotion', 'read_ckplus_landmarks', 'CKPLUS_FOLDERS']
+
+#: Where each part of CK+ is looked for under ``data_root``, in order: the folder inside each release zip
+#: kept in a folder named after the zip (as many unzip tools do), then the folder on its own.
+CKPLUS_FOLDERS = dict(
+    image=('extended-cohn-kanade-images/cohn-kanade-images', 'cohn-kanade-images'),
+    emotion=('Emotion_labels/Emotion', 'Emotion'),
+    landmark=('Landmarks/Landmarks', 'Landmarks'),
+)
 
 
 def read_ckplus_emotion(path: str) -> int:
@@ -59,6 +68,17 @@ class CKPlusDataset(FERReaderBase):
           Landmarks/S005/001/S005_001_00000001_landmarks.txt
                                                      # one per frame: 68 lines "   x   y" (floats, pixels)
 
+    Many copies keep each release zip's name as an outer folder; these nested forms are found too (the
+    nested path is tried first, see :data:`CKPLUS_FOLDERS`)::
+
+        data_root/
+          extended-cohn-kanade-images/cohn-kanade-images/S005/001/...
+          Emotion_labels/Emotion/S005/001/...
+          Landmarks/Landmarks/S005/001/...
+
+    Any other arrangement: pass ``image_dir`` / ``emotion_dir`` / ``landmark_dir`` (relative to
+    ``data_root``, or absolute). A part found nowhere is an error listing every path tried.
+
     Emotion codes: ``0`` neutral, ``1`` anger, ``2`` contempt, ``3`` disgust, ``4`` fear, ``5`` happy,
     ``6`` sadness, ``7`` surprise (``CKPLUS_CLASSES``; the files never hold 0). Only sequences with an
     emotion file are used (the number of unlabelled sequences is logged). The ``last_k`` last frames
@@ -88,32 +108,51 @@ class CKPlusDataset(FERReaderBase):
         load_landmarks (bool): read ``Landmarks`` into ``landmarks``.
         with_neutral (bool): add ``neutral_img_path`` = the sequence's first frame.
         fold, num_folds, split_seed, test_subjects: subject-disjoint split (see :mod:`.splits`).
+        image_dir, emotion_dir, landmark_dir (str | None): the folder of each part (holding the ``S005``
+            folders); ``None`` = detect among :data:`CKPLUS_FOLDERS`.
     """
 
     METAINFO = dict(classes=CKPLUS_CLASSES)
     LAYOUT = ('data_root/cohn-kanade-images/S005/001/S005_001_00000001.png, '
               'data_root/Emotion/S005/001/S005_001_00000011_emotion.txt (one float code 1-7), '
-              'data_root/Landmarks/S005/001/S005_001_00000001_landmarks.txt (68 lines "x y")')
+              'data_root/Landmarks/S005/001/S005_001_00000001_landmarks.txt (68 lines "x y"); or nested as the '
+              'zips unpack: extended-cohn-kanade-images/cohn-kanade-images, Emotion_labels/Emotion, '
+              'Landmarks/Landmarks')
 
     def __init__(self, data_root: str, split: str = 'train', last_k: int = 3, frame_mode: str = 'last',
                  include_neutral: bool = False, contempt: bool = True, load_landmarks: bool = True,
                  with_neutral: bool = False, fold: int = 0, num_folds: int = 10, split_seed=None, test_subjects=None,
-                 metainfo=None, **kwargs):
+                 image_dir: Optional[str] = None, emotion_dir: Optional[str] = None,
+                 landmark_dir: Optional[str] = None, metainfo=None, **kwargs):
         self.split, self.last_k, self.frame_mode = split, last_k, frame_mode
+        self.part_dirs = dict(image=image_dir, emotion=emotion_dir, landmark=landmark_dir)
         self.include_neutral, self.load_landmarks, self.with_neutral = include_neutral, load_landmarks, with_neutral
         self.fold, self.num_folds, self.split_seed, self.test_subjects = fold, num_folds, split_seed, test_subjects
         default = tuple(c for c in CKPLUS_CLASSES
                         if (include_neutral or c != NEUTRAL) and (contempt or c != CONTEMPT))
         super().__init__(data_root=data_root, metainfo=self.with_default_classes(metainfo, default), **kwargs)
 
+    def find_part(self, part: str) -> str:
+        """The folder of ``part`` (``'image'``, ``'emotion'``, ``'landmark'``); raise listing what was tried."""
+        given = self.part_dirs[part]
+        tried = [given] if given is not None else list(CKPLUS_FOLDERS[part])
+        for rel in tried:
+            path = osp.join(self.data_root, rel)
+            if osp.isdir(path):
+                return path
+        hint = (f'pass {part}_dir= (relative to data_root or absolute)' if given is None else
+                f'fix {part}_dir= or leave it None to detect {list(CKPLUS_FOLDERS[part])}')
+        extra = ' (or load_landmarks=False)' if part == 'landmark' else ''
+        raise FileNotFoundError(f'CKPlusDataset: no {part} folder under data_root={self.data_root!r}; tried '
+                                f'{[osp.join(self.data_root, r) for r in tried]}; {hint}{extra}. '
+                                f'Expected layout: {self.LAYOUT}.')
+
     def load_data_list(self):
         self.reset_counters()
         self.require_dir(self.data_root, 'data_root')
-        img_root = self.require_dir(osp.join(self.data_root, 'cohn-kanade-images'), 'image folder')
-        emo_root = self.require_dir(osp.join(self.data_root, 'Emotion'), 'emotion folder')
-        lmk_root = osp.join(self.data_root, 'Landmarks')
-        if self.load_landmarks:
-            self.require_dir(lmk_root, 'landmark folder (load_landmarks=True)')
+        img_root = self.find_part('image')
+        emo_root = self.find_part('emotion')
+        lmk_root = self.find_part('landmark') if self.load_landmarks else None
         sequences, unlabelled = [], 0
         for subject in sorted(os.listdir(img_root), key=natural_key):
             subj_dir = osp.join(img_root, subject)

@@ -1,6 +1,7 @@
 """FERPlus (Barsoum et al., ICMI 2016): FER2013 images re-labelled by 10 crowd-sourced taggers each."""
 import csv
 import os.path as osp
+import re
 from collections import Counter
 from typing import Optional, Tuple
 
@@ -11,39 +12,96 @@ from fertools.registry import DATASETS
 from .expressions import FER2013_CLASSES, FERPLUS_CLASSES
 from .reader_utils import DatasetLayoutError, FERReaderBase
 
-__all__ = ['FERPlusDataset', 'process_ferplus_votes', 'FERPLUS_VOTE_COLUMNS']
+__all__ = ['FERPlusDataset', 'process_ferplus_votes', 'FERPLUS_VOTE_COLUMNS', 'VOTE_RULES']
 
 #: The ten vote columns of fer2013new.csv / label.csv, in file order.
 FERPLUS_VOTE_COLUMNS = ('neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt',
                         'unknown', 'NF')
 _UNKNOWN, _NF = 8, 9
+_BOX = re.compile(r'^\s*\(\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\)\s*$')
 _USAGE = {'train': 'Training', 'val': 'PublicTest', 'test': 'PrivateTest'}
 _PNG_DIRS = {'train': 'FER2013Train', 'val': 'FER2013Valid', 'test': 'FER2013Test'}
 LABEL_MODES = ('majority', 'probability', 'crossentropy', 'multi_target', 'fer2013')
+#: Vote rules: the reference code of Barsoum et al. (default) and fertools' former, stricter rule.
+VOTE_RULES = ('reference', 'strict_unknown')
+
+
+def _drop_reason(column: int) -> str:
+    return 'not_face' if column == _NF else 'unknown'
+
+
+def _walk_reference(v: np.ndarray, total: float):
+    """Reference PLD/CEL walk: ``(kept[10], count)`` or ``(None, reason)`` when 'unknown'/'NF' alone tops."""
+    kept, remaining, covered, count = np.zeros(10), v.copy(), 0.0, 0
+    while covered < 0.75 * total and count < 3:
+        val = remaining.max()
+        group = np.flatnonzero(remaining == val)
+        emotions, special = group[group < _UNKNOWN], group[group >= _UNKNOWN]
+        if special.size:  # 'unknown' / 'NF' tie with this group: keep the group's emotions, end the walk
+            if kept.sum() == 0 and emotions.size == 0:
+                return None, _drop_reason(special[0])
+            kept[emotions] = val
+            return kept, count + emotions.size
+        kept[group] = val
+        remaining[group] = 0
+        covered += val * group.size
+        count += group.size
+    return kept, count
+
+
+def _walk_strict_unknown(v: np.ndarray, total: float):
+    """Former fertools walk: a group tied with 'unknown' / 'NF' ends the walk without being taken."""
+    kept, remaining, covered, count = np.zeros(10), v.copy(), 0.0, 0
+    while covered < 0.75 * total and count < 3:
+        val = remaining.max()
+        group = np.flatnonzero(remaining == val)
+        if val <= 0 or (group >= _UNKNOWN).any():
+            break
+        kept[group] = val
+        remaining[group] = 0
+        covered += val * group.size
+        count += group.size
+    return kept, count
 
 
 def process_ferplus_votes(votes, mode: str = 'majority', remove_single_votes: bool = True,
-                          multi_target_threshold: float = 0.3) -> Tuple[Optional[np.ndarray], str]:
+                          multi_target_threshold: float = 0.3,
+                          vote_rule: str = 'reference') -> Tuple[Optional[np.ndarray], str]:
     """Turn one row of ten FERPlus votes into a target distribution over the 8 emotions.
 
-    The schemes of Barsoum et al. 2016 (Sec. 3):
+    The schemes of Barsoum et al. 2016 (Sec. 3), by default (``vote_rule='reference'``) exactly as the
+    authors' reference code (``src/ferplus.py`` of the FERPlus repository, ``_process_data`` then the
+    "arg-max is not unknown / NF" filter of ``load_folders``). With ``remove_single_votes`` an emotion voted by a
+    single tagger first gets 0 votes (outlier removal); ``total`` = the remaining votes, unknown and NF
+    included.
 
-    - ``'majority'`` (MV): one-hot of the emotion with **more than half** of the votes;
-    - ``'probability'`` (PLD) and ``'crossentropy'`` (CEL): the vote distribution, built as follows: take
-      the emotions in decreasing vote order (tied emotions together) until they hold >= 75% of the votes
-      or 3 emotions are taken; a group that ties with 'unknown'/'NF' ends the walk without being taken.
-      Rows where the taken emotions hold <= 50% of the votes, or more than 3 are taken, are ambiguous;
-    - ``'multi_target'`` (ML): uniform over every emotion with >= ``multi_target_threshold`` of the votes.
+    - ``'majority'`` (MV): one-hot of the column with **more than half** of ``total``; excluded when there
+      is none (``'no_majority'``) or it is unknown / NF;
+    - ``'probability'`` (PLD) and ``'crossentropy'`` (CEL): the vote distribution of the emotions taken by a
+      walk in decreasing vote order (tied columns together) until they hold >= 75% of ``total`` or 3 are
+      taken. When 'unknown' or 'NF' ties with a group, the group's emotions are still taken, only unknown /
+      NF is dropped, and the walk ends (votes ``[5,2,0,0,0,0,0,0,2,0]`` give neutral 5/7, happiness 2/7);
+      when unknown / NF alone holds the most votes the face is excluded. Rows where the taken emotions hold
+      <= 50% of ``total``, or more than 3 are taken, are ``'ambiguous'``;
+    - ``'multi_target'`` (ML): every column (unknown and NF included) with >= ``multi_target_threshold`` of
+      ``total`` is kept; a face whose kept columns hold <= 50% of ``total`` is ``'ambiguous'``, one whose
+      most-voted kept column is unknown / NF is excluded; the target is uniform over the kept *emotions*
+      (the reference trains on their indicator with ``-log max_k t_k p_k``).
 
-    Before any scheme, with ``remove_single_votes`` an emotion voted by a single tagger is treated as an
-    outlier and gets 0 votes (as the FERPlus reference code does).
+    ``vote_rule='strict_unknown'`` is fertools' former rule: a face where unknown / NF has or *shares* the
+    most votes is excluded, a group tied with unknown / NF ends the PLD/CEL walk *without* being taken
+    (``[5,2,0,0,0,0,0,0,2,0]`` → neutral 1.0), and ``multi_target`` keeps the emotions with >=
+    ``multi_target_threshold`` of ``total`` without the 50% check.
 
     Returns:
         ``(distribution[8] float32 summing to 1, 'ok')`` or ``(None, reason)`` with reason one of
-        ``'no_votes'``, ``'not_face'`` (NF has or shares the most votes), ``'unknown'`` (unknown has or shares
-        the most votes),
-        ``'no_majority'`` (majority mode), ``'ambiguous'`` (distribution modes).
+        ``'no_votes'``, ``'not_face'`` (NF wins), ``'unknown'`` (unknown wins), ``'no_majority'`` (majority
+        mode), ``'ambiguous'`` (distribution modes).
     """
+    if vote_rule not in VOTE_RULES:
+        raise ValueError(f'vote_rule must be one of {VOTE_RULES}, got {vote_rule!r}.')
+    if mode not in LABEL_MODES[:4]:
+        raise ValueError(f'label mode must be one of {LABEL_MODES[:4]}, got {mode!r}.')
     v = np.asarray(votes, dtype=np.float64).copy()
     if v.shape != (10, ):
         raise ValueError(f'expected 10 vote counts {FERPLUS_VOTE_COLUMNS}, got {v.shape[0]}.')
@@ -52,39 +110,37 @@ def process_ferplus_votes(votes, mode: str = 'majority', remove_single_votes: bo
     total = v.sum()
     if total <= 0:
         return None, 'no_votes'
-    top = v.max()
-    top_idx = np.flatnonzero(v == top)
-    if (top_idx >= _UNKNOWN).any():  # 'unknown' or 'NF' has (or shares) the most votes
+    strict = vote_rule == 'strict_unknown'
+    top_idx = np.flatnonzero(v == v.max())
+    if strict and (top_idx >= _UNKNOWN).any():  # 'unknown' or 'NF' has (or shares) the most votes
         return None, 'not_face' if _NF in top_idx else 'unknown'
     dist = np.zeros(8, dtype=np.float64)
     if mode == 'majority':
-        if top > 0.5 * total and top_idx[0] < _UNKNOWN:
-            dist[top_idx[0]] = 1.0
-            return dist.astype(np.float32), 'ok'
-        return None, 'no_majority'
+        if v[top_idx[0]] <= 0.5 * total:
+            return None, 'no_majority'
+        if top_idx[0] >= _UNKNOWN:
+            return None, _drop_reason(top_idx[0])
+        dist[top_idx[0]] = 1.0
+        return dist.astype(np.float32), 'ok'
     if mode in ('probability', 'crossentropy'):
-        taken, covered, remaining = 0, 0.0, v.copy()
-        while covered < 0.75 * total and taken < 3:
-            val = remaining.max()
-            if val <= 0:
-                break
-            group = np.flatnonzero(remaining == val)
-            if (group >= _UNKNOWN).any():  # never the first group: handled above
-                break
-            dist[group] = val
-            remaining[group] = 0
-            covered += val * len(group)
-            taken += len(group)
-        if covered <= 0.5 * total or taken > 3:
+        kept, count = (_walk_strict_unknown if strict else _walk_reference)(v, total)
+        if kept is None:
+            return None, count
+        if kept.sum() <= 0.5 * total or count > 3:
             return None, 'ambiguous'
-        return (dist / dist.sum()).astype(np.float32), 'ok'
-    if mode == 'multi_target':
-        keep = np.flatnonzero(v[:8] >= multi_target_threshold * total)
-        if len(keep) == 0:
-            return None, 'ambiguous'
-        dist[keep] = 1.0
-        return (dist / dist.sum()).astype(np.float32), 'ok'
-    raise ValueError(f'label mode must be one of {LABEL_MODES[:4]}, got {mode!r}.')
+        return (kept[:8] / kept[:8].sum()).astype(np.float32), 'ok'
+    kept = np.where(v >= multi_target_threshold * total, v, 0.0)
+    if strict:
+        kept[_UNKNOWN:] = 0
+    elif kept.sum() <= 0.5 * total:
+        return None, 'ambiguous'
+    elif np.argmax(kept) >= _UNKNOWN:
+        return None, _drop_reason(int(np.argmax(kept)))
+    members = kept[:8] > 0
+    if not members.any():
+        return None, 'ambiguous'
+    dist[members] = 1.0
+    return (dist / dist.sum()).astype(np.float32), 'ok'
 
 
 @DATASETS.register_module()
@@ -104,19 +160,27 @@ class FERPlusDataset(FERReaderBase):
                            # e.g. "Training,fer0000000.png,4,0,0,1,3,2,0,0,0,0"; an empty "Image name"
                            # marks an image FERPlus removed (not a face) and is excluded.
 
-        data_root/                              # source='png' (made by FERPlus' generate_training_data.py)
+        data_root/                              # source='png': the FERPlus repository's data/ folder
           FER2013Train/fer0000000.png ... + label.csv
           FER2013Valid/...              + label.csv
           FER2013Test/...               + label.csv
-          # label.csv, no header: fer0000000.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0
-          #   = image name, face box, then the ten vote columns above
+          # label.csv, no header, one of two forms (each row may be either):
+          #   fer0000000.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0   12 fields: name, face box, 10 votes
+          #   fer0000000.png,4,0,0,1,3,2,0,0,0,0                    11 fields: name, 10 votes
+
+    The 12-field ``label.csv`` files ship in the FERPlus repository itself, in
+    ``data/FER2013{Train,Valid,Test}/``; its ``src/generate_training_data.py`` writes the PNGs there from
+    ``fer2013.csv`` (older versions) and, in later versions, also rewrites ``label.csv`` from
+    ``fer2013new.csv`` without the box (11 fields, the form later versions of the reference reader take). The
+    box (always the whole 48x48 image) is checked for form and otherwise ignored.
 
     Splits: ``'train'`` = Training / FER2013Train, ``'val'`` = PublicTest / FER2013Valid, ``'test'`` =
     PrivateTest / FER2013Test, ``'all'``. In the CSV form images are decoded from the pixel strings into
     in-memory ``img`` (grey replicated to 3 channels, i.e. valid BGR; kept grey [48, 48] in the data list
     to save memory) and ``img_path`` is ``'<fer2013.csv>#<Image name>'`` for messages only.
 
-    Labels (``label_mode``, see :func:`process_ferplus_votes`):
+    Labels (``label_mode``; the vote rules, by default those of the authors' reference code, are in
+    :func:`process_ferplus_votes`, ``vote_rule='strict_unknown'`` gives fertools' former rules):
 
     - ``'majority'``: ``gt_label`` = the emotion with > 50% of the votes (after single-vote outlier removal);
       rows without a majority, or whose majority is unknown / NF, are excluded;
@@ -126,7 +190,7 @@ class FERPlusDataset(FERReaderBase):
     - ``'crossentropy'`` (CEL): ``gt_score`` = vote distribution (the loss uses it as a soft target),
       ``gt_label`` = arg-max;
     - ``'multi_target'`` (ML): ``gt_score`` uniform over the emotions with >= ``multi_target_threshold``
-      of the votes; ``gt_label`` = arg-max;
+      of the votes; ``gt_label`` = the most voted of them (first column on ties);
     - ``'fer2013'``: the original FER2013 ``emotion`` column (7 classes, FER2013 order); needs only
       ``fer2013.csv`` (CSV form).
 
@@ -144,6 +208,7 @@ class FERPlusDataset(FERReaderBase):
         source (str): ``'auto'``, ``'csv'`` or ``'png'``.
         remove_single_votes (bool): treat single votes as outliers (default True).
         multi_target_threshold (float): vote share for ``'multi_target'``.
+        vote_rule (str): ``'reference'`` (Barsoum et al.'s code, default) or ``'strict_unknown'``.
         fer2013_file, ferplus_file (str): CSV names relative to ``data_root``.
     """
 
@@ -151,24 +216,27 @@ class FERPlusDataset(FERReaderBase):
     LAYOUT = ('data_root/fer2013.csv (emotion,pixels,Usage) + data_root/fer2013new.csv (Usage,Image name,'
               'neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF), or '
               'data_root/FER2013{Train,Valid,Test}/fer0000000.png + label.csv rows '
-              '"fer0000000.png,\\"(0, 0, 48, 48)\\",<10 votes>"')
+              '"fer0000000.png,\\"(0, 0, 48, 48)\\",<10 votes>" (12 fields) or "fer0000000.png,<10 votes>" '
+              '(11 fields)')
     SPLITS = ('train', 'val', 'test', 'all')
 
     def __init__(self, data_root: str, split: str = 'train', label_mode: str = 'majority', num_classes: int = 8,
                  source: str = 'auto', remove_single_votes: bool = True, multi_target_threshold: float = 0.3,
-                 fer2013_file: str = 'fer2013.csv', ferplus_file: str = 'fer2013new.csv', metainfo=None,
-                 **kwargs):
+                 fer2013_file: str = 'fer2013.csv', ferplus_file: str = 'fer2013new.csv', vote_rule: str = 'reference',
+                 metainfo=None, **kwargs):
         if split not in self.SPLITS:
             raise ValueError(f'FERPlusDataset: split must be one of {self.SPLITS}, got {split!r}.')
         if label_mode not in LABEL_MODES:
             raise ValueError(f'FERPlusDataset: label_mode must be one of {LABEL_MODES}, got {label_mode!r}.')
         if num_classes not in (7, 8):
             raise ValueError(f'FERPlusDataset: num_classes must be 7 or 8, got {num_classes!r}.')
+        if vote_rule not in VOTE_RULES:
+            raise ValueError(f'FERPlusDataset: vote_rule must be one of {VOTE_RULES}, got {vote_rule!r}.')
         if source not in ('auto', 'csv', 'png'):
             raise ValueError(f"FERPlusDataset: source must be 'auto', 'csv' or 'png', got {source!r}.")
         self.split, self.label_mode, self.num_classes = split, label_mode, num_classes
         self.source, self.remove_single_votes = source, remove_single_votes
-        self.multi_target_threshold = multi_target_threshold
+        self.multi_target_threshold, self.vote_rule = multi_target_threshold, vote_rule
         self.fer2013_file, self.ferplus_file = fer2013_file, ferplus_file
         self.exclusions: Counter = Counter()
         default = FER2013_CLASSES if label_mode == 'fer2013' else FERPLUS_CLASSES[:num_classes]
@@ -197,13 +265,12 @@ class FERPlusDataset(FERReaderBase):
 
     def _target(self, votes, where):
         """``(gt_label, gt_score or None)`` for a vote row, or ``None`` (counted in ``exclusions``)."""
-        dist, reason = process_ferplus_votes(votes, 'majority' if self.label_mode == 'majority' else
-                                             self.label_mode, self.remove_single_votes,
-                                             self.multi_target_threshold)
+        dist, reason = process_ferplus_votes(votes, self.label_mode, self.remove_single_votes,
+                                             self.multi_target_threshold, self.vote_rule)
         if dist is None:
             self.exclusions[reason] += 1
             return None
-        winner = int(np.argmax(dist))
+        winner = int(np.argmax(np.where(dist > 0, np.asarray(votes[:8], np.float64), -1.0)))  # most voted kept
         if self._column_to_class[winner] is None:
             self.exclusions[FERPLUS_CLASSES[winner]] += 1
             return None
@@ -212,8 +279,7 @@ class FERPlusDataset(FERReaderBase):
             if cls is not None:
                 score[cls] += dist[col]
         score /= score.sum()
-        label = int(np.argmax(score))
-        return label, (None if self.label_mode == 'majority' else score)
+        return self._column_to_class[winner], (None if self.label_mode == 'majority' else score)
 
     def _read_csv(self, path, header_start):
         self.require_file(path, 'CSV file')
@@ -305,13 +371,18 @@ class FERPlusDataset(FERReaderBase):
                     if not row:
                         continue
                     where = f'{label_path}:{line_no}'
-                    if len(row) != 12:
-                        self.bad(where, f'row has {len(row)} fields, expected 12 (name, box, 10 votes)')
+                    if len(row) not in (11, 12):
+                        self.bad(where, f'row has {len(row)} fields, expected 12 (name, box "(0, 0, 48, 48)", '
+                                 '10 votes) or 11 (name, 10 votes)')
+                        continue
+                    if len(row) == 12 and not _BOX.match(row[1]):
+                        self.bad(where, f'second of 12 fields is {row[1]!r}, expected a face box such as '
+                                 '"(0, 0, 48, 48)"')
                         continue
                     try:
-                        votes = [float(x) for x in row[2:]]
+                        votes = [float(x) for x in row[-10:]]
                     except ValueError:
-                        self.bad(where, f'vote counts {row[2:]} are not numbers')
+                        self.bad(where, f'vote counts {row[-10:]} are not numbers')
                         continue
                     target = self._target(votes, where)
                     if target is None:

@@ -1,7 +1,12 @@
 """KDEF (Karolinska Directed Emotional Faces), Lundqvist, Flykt & Öhman 1998."""
+import logging
 import os
 import os.path as osp
 import re
+from typing import Dict, Optional
+
+import numpy as np
+from mmengine.logging import print_log
 
 from fertools.registry import DATASETS
 
@@ -9,13 +14,17 @@ from .expressions import KDEF_CLASSES, KDEF_CODES
 from .reader_utils import IMG_EXTENSIONS, FERReaderBase
 from .splits import natural_key, split_subjects
 
-__all__ = ['KDEFDataset', 'KDEF_ANGLES', 'parse_kdef_name']
+__all__ = ['KDEFDataset', 'KDEF_ANGLES', 'KDEF_ERRATA', 'parse_kdef_name']
 
 #: KDEF angle codes: full left profile, half left, straight, half right, full right profile.
 KDEF_ANGLES = ('FL', 'HL', 'S', 'HR', 'FR')
 _NAME = re.compile(r'^(?P<session>[AB])(?P<gender>[FM])(?P<id>\d{2})(?P<expr>AF|AN|DI|HA|NE|SA|SU)'
                    r'(?P<angle>FL|HL|S|HR|FR)$', re.IGNORECASE)
 _FOLDER = re.compile(r'^[AB][FM]\d{2}$', re.IGNORECASE)
+#: Misnamed files of the KDEF release (file stem → the stem it stands for). INFERRED, not documented by the
+#: KDEF authors: the two names lack the expression or angle code, and public KDEF scripts read them as the
+#: one picture missing from each of the two folders (AF31 has no AF31SAHL, AM31 no AM31SUHR).
+KDEF_ERRATA = {'AF31V': 'AF31SAHL', 'AM31H': 'AM31SUHR'}
 
 
 def parse_kdef_name(file_name: str):
@@ -50,6 +59,16 @@ class KDEFDataset(FERReaderBase):
     A file whose name does not parse, or whose prefix differs from its folder, is a layout error
     (``skip_corrupt=True`` skips and logs it); non-image files are ignored.
 
+    The release as distributed has two misnamed files, ``AF31/AF31V.JPG`` and ``AM31/AM31H.JPG``. Before
+    parsing, file stems are looked up in ``errata`` (default :data:`KDEF_ERRATA`: ``AF31V`` → ``AF31SAHL``,
+    ``AM31H`` → ``AM31SUHR``; the mapping is *inferred* from public KDEF scripts, not documented by the
+    authors) and each applied rename is logged (``self.renamed`` maps path → corrected stem); pass
+    ``errata={}`` to treat them as layout errors. The release also holds a few almost-black placeholder
+    images: with ``check_images=True`` every image is decoded and one whose mean intensity (over all pixels
+    and channels, 0-255 scale) is below ``black_threshold`` (default 10; a KDEF photograph, a lit face on a
+    mid-grey background, lies far above it) is dropped; the count is logged in one line (``self.black``
+    lists them).
+
     Args:
         data_root (str): the ``KDEF`` folder.
         split (str): ``'train'``, ``'test'`` or ``'all'``.
@@ -57,6 +76,9 @@ class KDEFDataset(FERReaderBase):
         sessions (Sequence[str]): sessions to keep, default both ``('A', 'B')``.
         fold, num_folds, split_seed: subject-disjoint fold (see :mod:`fertools.datasets.splits`).
         test_subjects (Sequence[str] | None): explicit test subjects (``'F01'``, ``'M12'``…).
+        errata (dict[str, str] | None): misnamed stem → correct stem (case-insensitive), default
+            :data:`KDEF_ERRATA`.
+        black_threshold (float): with ``check_images=True``, images with a lower mean intensity are dropped.
     """
 
     METAINFO = dict(classes=KDEF_CLASSES)
@@ -64,7 +86,8 @@ class KDEFDataset(FERReaderBase):
               'FL|HL|S|HR|FR>.JPG, e.g. KDEF/AF01/AF01AFS.JPG; data_root = the KDEF folder')
 
     def __init__(self, data_root: str, split: str = 'train', angles=None, sessions=('A', 'B'), fold: int = 0,
-                 num_folds: int = 5, split_seed=0, test_subjects=None, **kwargs):
+                 num_folds: int = 5, split_seed=0, test_subjects=None, errata: Optional[Dict[str, str]] = None,
+                 black_threshold: float = 10.0, **kwargs):
         if angles is not None:
             angles = tuple(a.upper() for a in ([angles] if isinstance(angles, str) else angles))
             bad = set(angles) - set(KDEF_ANGLES)
@@ -75,10 +98,23 @@ class KDEFDataset(FERReaderBase):
             raise ValueError(f"KDEFDataset: sessions must be drawn from ('A', 'B'), got {sessions}.")
         self.split, self.angles, self.sessions = split, angles, sessions
         self.fold, self.num_folds, self.split_seed, self.test_subjects = fold, num_folds, split_seed, test_subjects
+        errata = KDEF_ERRATA if errata is None else errata
+        self.errata = {k.upper(): v.upper() for k, v in errata.items()}
+        self.black_threshold = float(black_threshold)
+        self.renamed: Dict[str, str] = {}
+        self.black = []
         super().__init__(data_root=data_root, **kwargs)
+
+    def accept_decoded(self, path: str, img: np.ndarray) -> bool:
+        """Drop (and record) a near-black placeholder: mean intensity below ``black_threshold``."""
+        if float(img.mean()) < self.black_threshold:
+            self.black.append(path)
+            return False
+        return True
 
     def load_data_list(self):
         self.reset_counters()
+        self.renamed, self.black = {}, []
         self.require_dir(self.data_root, 'data_root (the KDEF folder)')
         folders = sorted((d for d in os.listdir(self.data_root) if osp.isdir(osp.join(self.data_root, d))),
                          key=natural_key)
@@ -87,11 +123,22 @@ class KDEFDataset(FERReaderBase):
             if not _FOLDER.match(folder):
                 self.bad(osp.join(self.data_root, folder), 'folder name is not <A|B><F|M><NN> (e.g. AF01)')
                 continue
-            for name in sorted(os.listdir(osp.join(self.data_root, folder)), key=natural_key):
+            names = [n for n in sorted(os.listdir(osp.join(self.data_root, folder)), key=natural_key)
+                     if not n.startswith('.') and osp.splitext(n)[1].lower() in IMG_EXTENSIONS]
+            stems = {osp.splitext(n)[0].upper() for n in names}
+            for name in names:
                 path = osp.join(self.data_root, folder, name)
-                if name.startswith('.') or osp.splitext(name)[1].lower() not in IMG_EXTENSIONS:
-                    continue
-                parts = parse_kdef_name(name)
+                stem, ext = osp.splitext(name)
+                fixed = self.errata.get(stem.upper())
+                if fixed is not None:
+                    if fixed in stems:  # a copy already renamed by hand: the misnamed file is a duplicate
+                        print_log(f'KDEFDataset: {path} ignored: errata target {fixed}{ext} exists next to it',
+                                  logger='current', level=logging.INFO)
+                        continue
+                    self.renamed[path] = fixed
+                    print_log(f'KDEFDataset: errata (inferred) applied: {path} read as {fixed}{ext}',
+                              logger='current', level=logging.INFO)
+                parts = parse_kdef_name(fixed or stem)
                 if parts is None:
                     self.bad(path, 'file name does not parse as <session><gender><id><expr><angle>')
                     continue
@@ -116,5 +163,5 @@ class KDEFDataset(FERReaderBase):
                 continue
             data_list.append(dict(img_path=path, gt_label=label, subject_id=subject, modality='vis',
                                   angle=p['angle'], session=p['session']))
-        self.report()
+        self.report({f'near-black images dropped (mean < {self.black_threshold:g})': len(self.black)})
         return data_list

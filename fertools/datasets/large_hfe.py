@@ -15,8 +15,9 @@ __all__ = ['LargeHFEDataset']
 class LargeHFEDataset(FERReaderBase):
     """Large-HFE (as used by NFER-SDE: 360 subjects, paired NIR and VIS images, 6 basic expressions).
 
-    The set's public layout is not documented openly; this reader ASSUMES a modality folder per camera,
-    then subject, then expression (folder names configurable)::
+    Assumed layout: no public file naming of the set exists, so this tree is this reader's ASSUMPTION, not
+    Large-HFE's documented form: a modality folder per camera, then subject, then expression (folder names
+    configurable)::
 
         data_root/
           VIS/                                  # modality_dirs['vis']
@@ -26,7 +27,8 @@ class LargeHFEDataset(FERReaderBase):
           NIR/                                  # modality_dirs['nir'], same tree and file names
 
     ``gt_label`` indexes ``metainfo['classes']``, default the six basic expressions in alphabetical order
-    (as Oulu-CASIA's: anger, disgust, fear, happiness, sadness, surprise); an expression folder outside the
+    (anger, disgust, fear, happiness, sadness, surprise: fertools' choice, the order of Oulu-CASIA's folders,
+    not an order given by the paper); the label comes from the folder *name*; an expression folder outside the
     classes (e.g. ``Neutral``) is dropped and counted in the log; an unknown folder name is a layout error.
     ``subject_id`` = subject folder, ``modality`` = ``'vis'`` or ``'nir'``. ``paired=True`` adds the other
     modality's file with the same relative path as ``paired_img_path`` (missing → error).

@@ -35,8 +35,14 @@ class OuluCASIADataset(FERReaderBase):
     the folder name (``'P001'``), ``modality`` is ``'nir'`` for NI and ``'vis'`` for VL, and each sample
     also carries ``illumination`` and ``frame`` (file stem).
 
-    ``paired=True`` adds ``paired_img_path``: the same illumination/subject/expression/frame in the other
-    modality (for VIS<->NIR translation); a missing partner frame is an error (``skip_corrupt`` skips it).
+    The illumination folder names: ``Strong`` is the name in the distributed ``OriginalImg`` tree;
+    ``Weak`` and ``Dark`` are ASSUMED to follow the same pattern (not checked against a copy of the release);
+    a copy named otherwise must be renamed or linked.
+
+    ``paired=True`` adds ``paired_img_path``: the same illumination/subject/expression/frame file in the
+    other modality (for VIS<->NIR translation). The two cameras' sequences may differ in length, so a frame
+    can lack a partner: by default such frames are skipped and their number logged in one line
+    (``self.unpaired``); ``strict_pairs=True`` raises naming the first one instead.
 
     ``with_neutral=True`` adds ``neutral_img_path``: the first frame (``000.jpeg``) of the sample's own
     sequence, i.e. the same subject, illumination and modality (VIS for ``'VL'``, NIR for ``'NI'``), which
@@ -56,6 +62,7 @@ class OuluCASIADataset(FERReaderBase):
             or ``'all'`` (every frame labelled).
         include_neutral (bool): add each sequence's first frame as neutral.
         paired (bool): add the other modality's frame as ``paired_img_path``.
+        strict_pairs (bool): with ``paired``, a frame without a partner is an error instead of being skipped.
         with_neutral (bool): add ``neutral_img_path`` = the sequence's first frame.
         fold, num_folds, split_seed, test_subjects: subject-disjoint split (see :mod:`.splits`).
     """
@@ -66,8 +73,8 @@ class OuluCASIADataset(FERReaderBase):
 
     def __init__(self, data_root: str, split: str = 'train', modality: str = 'VL', illuminations=('Strong', ),
                  last_k: int = 3, frame_mode: str = 'last', include_neutral: bool = False, paired: bool = False,
-                 with_neutral: bool = False, fold: int = 0, num_folds: int = 10, split_seed=None, test_subjects=None,
-                 metainfo=None, **kwargs):
+                 strict_pairs: bool = False, with_neutral: bool = False, fold: int = 0, num_folds: int = 10,
+                 split_seed=None, test_subjects=None, metainfo=None, **kwargs):
         if modality not in _MODALITY:
             raise ValueError(f"OuluCASIADataset: modality must be 'NI' or 'VL', got {modality!r}.")
         illuminations = (illuminations, ) if isinstance(illuminations, str) else tuple(illuminations)
@@ -77,13 +84,14 @@ class OuluCASIADataset(FERReaderBase):
                              f'{illuminations}.')
         self.split, self.modality, self.illuminations = split, modality, illuminations
         self.last_k, self.frame_mode, self.include_neutral, self.paired = last_k, frame_mode, include_neutral, paired
-        self.with_neutral = with_neutral
+        self.with_neutral, self.strict_pairs, self.unpaired = with_neutral, strict_pairs, []
         self.fold, self.num_folds, self.split_seed, self.test_subjects = fold, num_folds, split_seed, test_subjects
         default = ((NEUTRAL, ) + OULU_CASIA_CLASSES) if include_neutral else OULU_CASIA_CLASSES
         super().__init__(data_root=data_root, metainfo=self.with_default_classes(metainfo, default), **kwargs)
 
     def load_data_list(self):
         self.reset_counters()
+        self.unpaired = []
         self.require_dir(self.data_root, 'data_root (folder holding NI and VL)')
         mod_root = self.require_dir(osp.join(self.data_root, self.modality), f'{self.modality} folder')
         other = 'VL' if self.modality == 'NI' else 'NI'
@@ -140,9 +148,13 @@ class OuluCASIADataset(FERReaderBase):
                 if self.paired:
                     partner = osp.join(self.data_root, other, rel)
                     if not osp.isfile(partner):
-                        self.bad(partner, f'paired {other} frame for {path} is missing', FileNotFoundError)
+                        if self.strict_pairs:
+                            raise FileNotFoundError(
+                                f'OuluCASIADataset: {path} has no {other} partner {partner} (strict_pairs=True); '
+                                'leave strict_pairs=False to skip unpaired frames.')
+                        self.unpaired.append(path)
                         continue
                     info['paired_img_path'] = partner
                 data_list.append(info)
-        self.report()
+        self.report({f'{self.modality} frames skipped, no {other} partner (paired=True)': len(self.unpaired)})
         return data_list

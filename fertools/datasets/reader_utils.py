@@ -158,6 +158,15 @@ class FERReaderBase(FERBaseDataset):
             if img is None or img.size == 0:
                 self.bad(path, 'image file cannot be decoded (corrupt or not an image)')
                 return False
+            return self.accept_decoded(path, img)
+        return True
+
+    def accept_decoded(self, path: str, img: np.ndarray) -> bool:
+        """Content check on an image decoded by :meth:`image_ok` (``check_images=True``); default: keep it.
+
+        A reader overrides it to drop (and count) images that decode but hold no face, e.g. KDEF's near-black
+        placeholders; ``img`` is the file as stored (``[H, W]`` or ``[H, W, C]``, any depth).
+        """
         return True
 
     def report(self, extra: Optional[Dict[str, int]] = None) -> None:

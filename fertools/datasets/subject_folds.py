@@ -101,6 +101,10 @@ class SubjectFoldDataset:
         self.subjects = self.part_subjects(self._ids)
         keep = set(self.subjects)
         self.indices = np.array([i for i, s in enumerate(self._ids) if s in keep], dtype=np.int64)
+        if not len(self.indices):
+            raise ValueError(f'SubjectFoldDataset: the {self.split!r} part of fold {self.fold} of {self.num_folds} has '
+                             f'no subjects (val_offset={self.val_offset} takes a whole fold for validation); use more '
+                             'folds, or val_offset=0 with val_dataloader=None.')
         self._fully_initialized = True
 
     def __len__(self) -> int:

@@ -246,7 +246,7 @@ def test_mmi_roundtrip(written):
     kw = dict(num_folds=2)
     tr, te = MMIDataset(root, 'train', **kw), MMIDataset(root, 'test', **kw)
     assert len(tr) + len(te) == info['num_labelled'] * 3 == 2 * 6 * 3 and _disjoint(tr, te)
-    assert {osp.basename(d['img_path']) for d in _infos(tr)} == {'001.png', '002.png', '003.png'}  # middle 3
+    assert {osp.basename(d['img_path']) for d in _infos(tr)} == {'000001.png', '000002.png', '000003.png'}  # middle
     assert sorted(set(tr.get_gt_labels().tolist())) == list(range(6))
 
 

@@ -67,10 +67,10 @@ def test_mmi_neutral_is_first_frame_of_same_session(roots):
     ds = MMIDataset(roots['mmi'], 'all', with_neutral=True)
     for d in _infos(ds):
         ref = d['neutral_img_path']
-        assert osp.isfile(ref) and osp.basename(ref) == '000.png' and ref != d['img_path']
-        assert osp.dirname(ref) == osp.dirname(d['img_path'])
-        subject, _ = read_mmi_session_xml(osp.join(osp.dirname(osp.dirname(ref)), 'session.xml'))
-        assert subject == d['subject_id']
+        assert osp.isfile(ref) and osp.basename(ref) == '000000.png' and ref != d['img_path']
+        assert osp.dirname(ref) == osp.dirname(d['img_path'])  # the cached frames of the same video
+        session_xml = osp.join(roots['mmi'], 'Sessions', d['session'], 'session.xml')
+        assert read_mmi_session_xml(session_xml).subject == d['subject_id']
     assert len(ds) == 2 * 6 * 3
 
 

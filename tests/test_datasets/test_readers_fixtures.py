@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 from fertools.datasets import (CKPlusDataset, FERAnnotationDataset, FERFolderDataset, FERPlusDataset, KDEFDataset,
-                               LargeHFEDataset, MMIDataset, OuluCASIADataset, RAFDBDataset)
+                               LargeHFEDataset, OuluCASIADataset, RAFDBDataset)
 from fertools.datasets.ckplus import read_ckplus_emotion, read_ckplus_landmarks
 from fertools.datasets.expressions import FERPLUS_CLASSES, SYNTHFACE_CLASSES
 from fertools.datasets.ferplus import process_ferplus_votes
-from fertools.datasets.mmi import read_mmi_session_xml
 from fertools.datasets.reader_utils import DatasetLayoutError
 from fertools.registry import DATASETS
 
@@ -257,7 +256,8 @@ def test_oulu_bad_expression_folder_and_missing_pair(tmp_path):
     assert len(ds) == 4 and ds[0]['modality'] == 'vis' and ds[0]['frame'] == '001'
     os.remove(tmp_path / 'NI' / 'Strong' / 'P002' / 'Fear' / '002.jpeg')
     with pytest.raises(FileNotFoundError, match=r'NI/Strong/P002/Fear/002.jpeg'):
-        OuluCASIADataset(str(tmp_path), 'all', paired=True)
+        OuluCASIADataset(str(tmp_path), 'all', paired=True, strict_pairs=True)
+    assert len(OuluCASIADataset(str(tmp_path), 'all', last_k=2, paired=True)) == 3  # unpaired frame skipped
     _img(tmp_path / 'VL' / 'Strong' / 'P001' / 'Smile' / '000.jpeg')
     with pytest.raises(DatasetLayoutError, match='Smile'):
         OuluCASIADataset(str(tmp_path), 'all')
@@ -275,27 +275,6 @@ def test_large_hfe_neutral_dropped_and_counted(tmp_path):
     _img(tmp_path / 'NIR' / '001' / 'Bored' / '0001.jpg')
     with pytest.raises(DatasetLayoutError, match='Bored'):
         LargeHFEDataset(str(tmp_path), 'all')
-
-
-# ----------------------------------------------------------------------------------------------- MMI
-def test_mmi_xml_and_csv(tmp_path):
-    xml = _text(tmp_path / 'Sessions' / '1767' / 'session.xml',
-                '<?xml version="1.0"?>\n<session sessionId="1767"><subject id="15"/>'
-                '<Metatag Name="Emotion" Value="6"/></session>\n')
-    assert read_mmi_session_xml(xml) == ('15', '6')
-    for f in range(5):
-        _img(tmp_path / 'Sessions' / '1767' / 'frames' / f'{f:03d}.png')
-    ds = MMIDataset(str(tmp_path), 'all')
-    assert len(ds) == 3 and ds.classes[ds[0]['gt_label']] == 'surprise' and ds[0]['subject_id'] == '15'
-    _text(tmp_path / 'annotations.csv', 'session,subject,emotion\n1767,15,Happy\n')
-    csv_ds = MMIDataset(str(tmp_path), 'all', ann_file='annotations.csv', num_frames=1)
-    assert len(csv_ds) == 1 and csv_ds.classes[csv_ds[0]['gt_label']] == 'happiness'
-    _text(tmp_path / 'annotations.csv', 'session,subject,emotion\n1767,15,9\n')
-    with pytest.raises(DatasetLayoutError, match=r'code 9.*annotations.csv:2'):
-        MMIDataset(str(tmp_path), 'all', ann_file='annotations.csv')
-    _text(xml, '<session><subject id="15"/></session>')  # AU-only session: unlabelled
-    with pytest.raises(FileNotFoundError, match='1 unlabelled'):
-        MMIDataset(str(tmp_path), 'all')
 
 
 # ----------------------------------------------------------------------------------------------- generic

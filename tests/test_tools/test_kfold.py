@@ -80,6 +80,8 @@ def test_part_errors(full):
         SubjectFoldDataset(full, split='dev')
     with pytest.raises(ValueError, match='lower num_folds'):
         SubjectFoldDataset(full, num_folds=12)
+    with pytest.raises(ValueError, match="'train' part of fold 0 of 2 has no subjects"):  # val takes the other fold
+        len(SubjectFoldDataset(full, split='train', num_folds=2, val_offset=1))
 
     class NoSubjects:
         def __len__(self):

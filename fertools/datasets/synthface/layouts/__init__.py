@@ -8,20 +8,20 @@ tree in its real layout. It returns a dict whose ``data_root`` is what to pass a
 
 Layouts (see each writer's docstring and the matching reader's class docstring):
 
-================  ====================================================  =====================
-layout            written under ``out_dir``                             reader
-================  ====================================================  =====================
-``rafdb``         ``basic/EmoLabel/list_patition_label.txt``, images   ``RAFDBDataset``
-``ferplus``       ``fer2013.csv``, ``fer2013new.csv``, ``FER2013*/``   ``FERPlusDataset``
-``kdef``          ``KDEF/AF01/AF01AFS.JPG``                            ``KDEFDataset``
-``oulu_casia``    ``OriginalImg/{NI,VL}/Strong/P001/Anger/000.jpeg``   ``OuluCASIADataset``
-``ckplus``        ``CK+/{cohn-kanade-images,Emotion,Landmarks}/``      ``CKPlusDataset``
-``mmi``           ``MMI/Sessions/<id>/{session.xml,frames/}``          ``MMIDataset``
-``cfee``          ``CFEE/001/001_02.jpg``                              ``CFEEDataset``
-``large_hfe``     ``Large-HFE/{VIS,NIR}/001/Anger/0001.jpg``           ``LargeHFEDataset``
-``folder``        ``folder/{train,test}/<expression>/S001_1.png``      ``FERFolderDataset``
-``multipie``      ``Multi-PIE/data/session01/multiview/001/01/05_1/``  ``MultiPIEDataset``
-================  ====================================================  =====================
+================  ======================================================  =====================
+layout            written under ``out_dir``                               reader
+================  ======================================================  =====================
+``rafdb``         ``basic/EmoLabel/list_patition_label.txt``, images      ``RAFDBDataset``
+``ferplus``       ``fer2013.csv``, ``fer2013new.csv``, ``FER2013*/``      ``FERPlusDataset``
+``kdef``          ``KDEF/AF01/AF01AFS.JPG``                               ``KDEFDataset``
+``oulu_casia``    ``OriginalImg/{NI,VL}/Strong/P001/Anger/000.jpeg``      ``OuluCASIADataset``
+``ckplus``        ``CK+/{cohn-kanade-images,Emotion,Landmarks}/``         ``CKPlusDataset``
+``mmi``           ``MMI/Sessions/<id>/{S001-001.avi,.xml,session.xml}``   ``MMIDataset``
+``cfee``          ``CFEE/001/001_02.jpg``                                 ``CFEEDataset``
+``large_hfe``     ``Large-HFE/{VIS,NIR}/001/Anger/0001.jpg``              ``LargeHFEDataset``
+``folder``        ``folder/{train,test}/<expression>/S001_1.png``         ``FERFolderDataset``
+``multipie``      ``Multi-PIE/data/session01/multiview/001/01/05_1/``     ``MultiPIEDataset``
+================  ======================================================  =====================
 """
 import numpy as np
 

@@ -4,6 +4,7 @@ import os.path as osp
 
 import numpy as np
 
+from fertools.datasets.ckplus import CKPLUS_FOLDERS
 from fertools.datasets.expressions import CKPLUS_CLASSES
 
 from ._render import Renderer, to_grey, write_image
@@ -16,7 +17,7 @@ def ckplus_subject(i: int) -> str:
 
 
 def write_ckplus(out_dir: str, renderer: Renderer, num_subjects: int, rng: np.random.Generator,
-                 frames_per_sequence: int = 6, unlabelled_per_subject: int = 1) -> dict:
+                 frames_per_sequence: int = 6, unlabelled_per_subject: int = 1, nested: bool = False) -> dict:
     """Lay out ``out_dir/CK+/{cohn-kanade-images,Emotion,Landmarks}/S005/001/...``.
 
     Per subject: one neutral→apex sequence for each CK+ emotion code 1-7 (anger, contempt, disgust, fear,
@@ -24,9 +25,12 @@ def write_ckplus(out_dir: str, renderer: Renderer, num_subjects: int, rng: np.ra
     (as most of CK+'s 593 sequences); sequences are numbered 001, 002, ... Frames are grey PNGs
     ``S005_001_00000001.png``; the last frame's ``S005_001_000000NN_emotion.txt`` holds the code as
     ``"   3.0000000e+00"``; every frame has ``..._landmarks.txt`` with 68 lines ``"   x   y"`` (``%.7e``).
-    Unlabelled sequences alternately get an empty ``Emotion/<S>/<seq>`` folder or none.
+    Unlabelled sequences alternately get an empty ``Emotion/<S>/<seq>`` folder or none. ``nested=True``
+    writes each part inside a folder named after its release zip, as many copies are unpacked
+    (``extended-cohn-kanade-images/cohn-kanade-images``, ``Emotion_labels/Emotion``, ``Landmarks/Landmarks``).
     """
     root = osp.join(out_dir, 'CK+')
+    parts = {k: osp.join(root, v[0] if nested else v[-1]) for k, v in CKPLUS_FOLDERS.items()}
     inten = ramp(frames_per_sequence)
     seqs = []
     for i in range(num_subjects):
@@ -42,13 +46,13 @@ def write_ckplus(out_dir: str, renderer: Renderer, num_subjects: int, rng: np.ra
     for k, ((i, n, code, f), vis, lmk) in enumerate(zip(jobs, out['vis'], out['landmarks'])):
         subj, seq = ckplus_subject(i), f'{n:03d}'
         stem = f'{subj}_{seq}_{f + 1:08d}'
-        write_image(osp.join(root, 'cohn-kanade-images', subj, seq, stem + '.png'), to_grey(vis), rgb=False)
-        lmk_dir = osp.join(root, 'Landmarks', subj, seq)
+        write_image(osp.join(parts['image'], subj, seq, stem + '.png'), to_grey(vis), rgb=False)
+        lmk_dir = osp.join(parts['landmark'], subj, seq)
         os.makedirs(lmk_dir, exist_ok=True)
         with open(osp.join(lmk_dir, stem + '_landmarks.txt'), 'w') as fh:
             fh.write(''.join(f'   {x:.7e}   {y:.7e}\n' for x, y in lmk))
         if f == frames_per_sequence - 1:
-            emo_dir = osp.join(root, 'Emotion', subj, seq)
+            emo_dir = osp.join(parts['emotion'], subj, seq)
             if code is not None:
                 labelled += 1
                 os.makedirs(emo_dir, exist_ok=True)

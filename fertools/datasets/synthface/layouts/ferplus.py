@@ -29,7 +29,8 @@ def _votes(true_col: int, rng: np.random.Generator, not_face: bool):
 
 
 def write_ferplus(out_dir: str, renderer: Renderer, num_subjects: int, rng: np.random.Generator,
-                  images_per_expression: int = 1, not_face_every: int = 15, png: bool = True) -> dict:
+                  images_per_expression: int = 1, not_face_every: int = 15, png: bool = True,
+                  label_fields: int = 12) -> dict:
     """Lay out ``out_dir/fer2013.csv`` + ``out_dir/fer2013new.csv`` (+ ``FER2013{Train,Valid,Test}`` PNGs).
 
     Faces of the 8 FERPlus emotions (contempt included) are rendered, made grey and resized to 48x48 as
@@ -37,9 +38,13 @@ def write_ferplus(out_dir: str, renderer: Renderer, num_subjects: int, rng: np.r
     the FER2013 code of the rendered expression (contempt, absent from FER2013, is written as disgust).
     Votes of 10 simulated taggers go to ``fer2013new.csv``: the rendered emotion gets 4-10 votes, the rest
     spread at random over the 8 emotions and 'unknown'; every ``not_face_every``-th row is a non-face
-    row (NF 7-10 votes). With ``png`` the FERPlus generated layout is written too
-    (``FER2013Train/fer0000000.png`` + header-less ``label.csv`` rows ``name,"(0, 0, 48, 48)",<10 votes>``).
+    row (NF 7-10 votes). With ``png`` the FERPlus repository's ``data/`` layout is written too
+    (``FER2013Train/fer0000000.png`` + header-less ``label.csv``) with ``label_fields`` 12 (rows
+    ``name,"(0, 0, 48, 48)",<10 votes>``, the files the repository ships) or 11 (rows ``name,<10 votes>``, as
+    later versions of its ``generate_training_data.py`` write them).
     """
+    if label_fields not in (11, 12):
+        raise ValueError(f'label_fields must be 12 (name, box, 10 votes) or 11 (name, 10 votes), got {label_fields}.')
     parts = subject_split(num_subjects, (0.6, 0.2, 0.2), rng)
     jobs = [(s, e, v, usage) for usage, subjects in zip(_USAGES, parts) for s in subjects
             for e in FERPLUS_CLASSES for v in range(images_per_expression)]
@@ -57,7 +62,7 @@ def write_ferplus(out_dir: str, renderer: Renderer, num_subjects: int, rng: np.r
         new_rows.append([usage, name] + votes.tolist())
         if png:
             write_image(osp.join(out_dir, _PNG_DIRS[usage], name), grey, rgb=False)
-            png_rows[usage].append([name, '(0, 0, 48, 48)'] + votes.tolist())
+            png_rows[usage].append([name] + ['(0, 0, 48, 48)'] * (label_fields == 12) + votes.tolist())
     with open(osp.join(out_dir, 'fer2013.csv'), 'w', newline='') as f:
         w = csv.writer(f)
         w.writerow(['emotion', 'pixels', 'Usage'])
