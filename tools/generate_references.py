@@ -6,9 +6,10 @@
 - ``CONFIG`` / ``CKPT``: a trained hard negative generator (e.g. ``configs/idferm/hng_synthface.py`` and its
   ``work_dirs/hng_synthface/iter_N.pth``).
 - ``--dataset``: a config whose ``<split>_dataloader`` dataset lists the images (e.g. an RML config, or the HNG
-  config itself). Each image is read by that dataset's reader (SynthFace renders it; CK+ reads the file and its
-  landmarks) and prepared by the HNG config's *test* pipeline (the generator sees what it was trained on); the
-  dataset's own pipeline is not used.
+  config itself; ``--split all`` reads ``all_dataloader``, which the real-data RML configs define as the reader
+  over every subject, so one reference folder serves every fold of ``tools/kfold.py``). Each image is read by
+  that dataset's reader (SynthFace renders it; CK+ reads the file and its landmarks) and prepared by the HNG
+  config's *test* pipeline (the generator sees what it was trained on); the dataset's own pipeline is not used.
 - Each reference is written as a 64×64 grey PNG under the image's relative name
   (:func:`fertools.datasets.folder_images.relative_name`: a CK+ tree keeps its layout, SynthFace's virtual ids
   become ``seed0/S0007/happiness/2.png``) — the names :class:`~fertools.datasets.FolderImagesDataset` reads
@@ -46,7 +47,9 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='its checkpoint (.pth)')
     parser.add_argument('--dataset', required=True, help='config whose <split>_dataloader dataset lists the images')
     parser.add_argument('--out', required=True, help='output folder (same relative names as the dataset)')
-    parser.add_argument('--split', default='train', choices=['train', 'val', 'test'])
+    parser.add_argument('--split', default='train', choices=['train', 'val', 'test', 'all'],
+                        help="the dataloader whose dataset lists the images; 'all': the config's all_dataloader "
+                             '(every subject of a k-fold study, so all folds share one reference folder)')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override keys of CONFIG')

@@ -18,8 +18,13 @@
 idferm_size = 64
 idferm_crop = 60
 
+# FaceAlignmentLandmarks fills the 68 landmarks of sets that ship none (MMI, Oulu-CASIA, Multi-PIE) from the
+# face-alignment package's local S3FD / 2D-FAN-4 files, cached per image; samples with landmarks (SynthFace, CK+)
+# pass through without loading it.
+landmark_cache = 'work_dirs/landmark_cache'
 idferm_preprocess = [
     dict(type='LoadFERImage'),
+    dict(type='FaceAlignmentLandmarks', cache_dir=landmark_cache),
     dict(type='LandmarkAlign', out_size=idferm_size, points='49', border_mode='replicate'),
     dict(type='ToGrey', keep_channels=False),
     dict(type='PlaneFitIllumination'),

@@ -43,12 +43,14 @@ class FolderImagesDataset(BaseDataset):
 
     Args:
         dataset (dict | BaseDataset): the dataset the files were written for (same config, same split); its
-            metainfo and pipeline are used.
+            metainfo is used, and its pipeline unless ``pipeline`` is given.
         image_root (str): the folder written by ``tools/translate.py`` / ``tools/generate_references.py``.
         key (str): which image the files replace: ``'img'`` (translations), ``'neutral_img'`` (references) or
             ``'paired_img'``.
         modality (str, optional): the ``modality`` the samples get (``'nir'`` for VIS→NIR translations).
         hint (str, optional): the command that writes the files, quoted by the missing-file error.
+        pipeline (list, optional): the transforms applied instead of ``dataset``'s (e.g. a pipeline that does not
+            re-align references already written in an aligned frame).
         lazy_init (bool): as MMEngine's ``BaseDataset``.
 
     Every file must exist when the data list is loaded: a missing one is an error naming it, ``image_root`` and
@@ -56,13 +58,14 @@ class FolderImagesDataset(BaseDataset):
     """
 
     def __init__(self, dataset, image_root: str, key: str = 'img', modality: Optional[str] = None,
-                 hint: Optional[str] = None, lazy_init: bool = False):
+                 hint: Optional[str] = None, pipeline: Optional[list] = None, lazy_init: bool = False):
         if key not in KEYS:
             raise ValueError(f'FolderImagesDataset: key must be one of {KEYS}, got {key!r}.')
         self.source: BaseDataset = DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
         self.image_root, self.key, self.modality, self.hint = image_root, key, modality, hint
-        super().__init__(metainfo=copy.deepcopy(self.source.metainfo), lazy_init=lazy_init)
-        self.pipeline = self.source.pipeline
+        super().__init__(metainfo=copy.deepcopy(self.source.metainfo), pipeline=pipeline or [], lazy_init=lazy_init)
+        if pipeline is None:
+            self.pipeline = self.source.pipeline
 
     def load_data_list(self) -> List[dict]:
         self.source.full_init()
