@@ -14,7 +14,7 @@ model = dict(
               prompt_template='a photo of a {} face.'),
     clip_pretrained=clip_pretrained,
     fpen_s1=dict(type='FPEN', num_layers=3, hidden_channels=512),
-    fpen_s2=dict(type='FPEN', num_layers=3, hidden_channels=1024),
+    fpen_s2=dict(type='FPEN'),  # eq. 15: FPEN_S1's hidden widths and depth (filled in), another input width
     denoiser=dict(type='PriorDenoiser', num_blocks=1, residual=False, final_act=True),
     schedule=dict(type='VectorDDPMSchedule', num_timesteps=4, beta_schedule='diffir'),
     sampler=dict(type='VectorDDPMSampler', prediction='x0', reverse_noise=False),
@@ -23,5 +23,5 @@ model = dict(
     use_kl=True,
     insert_noise=True,
     predict_seed=0,
-    backbone=dict(type='UDCformer', arch='base', img_size=112),
+    backbone=dict(type='UDCformer', arch='base', img_size=112, dil_input='dt', modulate_dil=False),
     head=dict(type='LinearClsHead', num_classes=7, loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))

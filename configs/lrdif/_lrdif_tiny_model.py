@@ -14,7 +14,9 @@ model = dict(
               prompt_template='a photo of a {} face.'),
     clip_pretrained=clip_pretrained,
     fpen_s1=dict(type='FPEN', num_layers=3, hidden_channels=128),   # in: D_text + D_image (filled in)
-    fpen_s2=dict(type='FPEN', num_layers=3, hidden_channels=256),   # in: D_image; wider first layer (eq. 15)
+    # in: D_image. Eq. 15: FPEN_S1 with another first-layer width: hidden widths and depth are FPEN_S1's (filled in);
+    # hidden_channels=256 gives the wider FPEN_S2 of earlier fertools configs (their checkpoints need it).
+    fpen_s2=dict(type='FPEN'),
     denoiser=dict(type='PriorDenoiser', num_blocks=1, residual=False, final_act=True),
     schedule=dict(type='VectorDDPMSchedule', num_timesteps=4, beta_schedule='diffir'),
     sampler=dict(type='VectorDDPMSampler', prediction='x0', reverse_noise=False),
@@ -23,5 +25,7 @@ model = dict(
     use_kl=True,          # False: S2-V2 (L_ce only); True: S2-V3 (default, L_ce + L_kl)
     insert_noise=True,    # False: S2-V4 (no inserted noise)
     predict_seed=0,
-    backbone=dict(type='UDCformer', arch='tiny', img_size=64),
+    # Z modulates the DTnetwork only (the paper); modulate_dil=True (a fertools extension, the earlier default)
+    # also modulates the DILnetwork; dil_input='shallow' feeds the DILnetwork in parallel (docs/lrdif.md).
+    backbone=dict(type='UDCformer', arch='tiny', img_size=64, dil_input='dt', modulate_dil=False),
     head=dict(type='LinearClsHead', num_classes=7, loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))

@@ -14,8 +14,7 @@ model = dict(
     prior_dim=64,
     clip=dict(_delete_=True, type='OpenCLIPEncoder', model_name='fertools-clip-tiny', require_pretrained=False),
     clip_pretrained=None,
-    fpen_s1=dict(hidden_channels=128),
-    fpen_s2=dict(hidden_channels=256),
+    fpen_s1=dict(hidden_channels=128),  # FPEN_S2 takes the same hidden width (eq. 15)
     missing_landmarks='zeros',
     backbone=dict(_delete_=True, type='UDCformer', arch='tiny', img_size=image_size))
 train_pipeline = [

@@ -88,6 +88,18 @@ def test_shapes_and_auto_dims(model):
     assert model.backbone.landmark_seen == (6, 68, 8, 8)  # landmark heatmaps reach the UDCformer
 
 
+def test_fpen_s2_is_fpen_s1_with_another_first_layer_width():
+    """Eq. 15: an FPEN_S2 config without widths takes FPEN_S1's hidden widths and depth; only the first Linear's
+    input width differs. Explicit widths (the wider form of earlier configs) stay available."""
+    paper = build(fpen_s1=dict(type='FPEN', hidden_channels=40, num_layers=4), fpen_s2=dict(type='FPEN'))
+    s1 = [m for m in paper.fpen_s1.mlp if isinstance(m, nn.Linear)]
+    s2 = [m for m in paper.fpen_s2.mlp if isinstance(m, nn.Linear)]
+    assert [m.weight.shape for m in s1[1:]] == [m.weight.shape for m in s2[1:]] and len(s2) == 4
+    assert (s1[0].in_features, s2[0].in_features) == (64, 32) and s1[0].out_features == s2[0].out_features == 40
+    wide = build(fpen_s1=dict(type='FPEN', hidden_channels=40), fpen_s2=dict(type='FPEN', hidden_channels=80))
+    assert wide.fpen_s2.hidden_channels == 80 and wide.fpen_s2.mlp[2].in_features == 80
+
+
 def test_clip_config_gets_preprocessor_normalisation():
     torch.manual_seed(0)
     model = LRDif(backbone=StandInUDCformer(), head=dict(type='LinearClsHead', num_classes=7, in_channels=24),

@@ -70,15 +70,51 @@ def test_prior_and_landmarks_change_the_feature(tiny):
 
 
 def test_modulation_switches():
-    m = UDCformer(arch='tiny', img_size=32, prior_dim=8, modulate_dil=False, window_sizes=(4, 2, 2),
-                  pool='mean', fusion_depth=1, stem_stride=2)
-    assert all(blk.norm1.kernel is None for stage in m.dil.stages for blk in stage)
+    """Default: Z modulates the DTnetwork only (the paper: "the DGNet and DMNet within the DTnetwork")."""
+    m = UDCformer(arch='tiny', img_size=32, prior_dim=8, window_sizes=(4, 2, 2), pool='mean', fusion_depth=1,
+                  stem_stride=2)
+    assert not m.modulate_dil and not m.dil.stages[0][0].norm1.modulate
+    assert all(blk.norm1.kernel is None and blk.norm2.kernel is None for stage in m.dil.stages for blk in stage)
     assert all(blk.norm1.kernel is None for blk in m.fusion.blocks)
+    assert all(blk.norm1.kernel.in_features == 8 for level in m.dt.encoders for blk in level.blocks)
     assert m.feature_sizes == (16, 8, 4) and m.window_sizes == (4, 2, 2)  # several windows per map
     out = m(torch.randn(2, 3, 32, 32), torch.randn(2, 8), _heatmaps(m, 2, 32))
     assert out.shape == (2, 128)
+    md = UDCformer(arch='tiny', img_size=32, prior_dim=8, modulate_dil=True, fusion_depth=1)  # extension
+    assert all(blk.norm1.kernel.in_features == 8 for stage in md.dil.stages for blk in stage)
     mf = UDCformer(arch='tiny', img_size=32, prior_dim=8, modulate_fusion=True, fusion_depth=1)
     assert mf.fusion.blocks[0].norm1.kernel.in_features == 8
+
+
+def test_dil_input_series_and_parallel():
+    """'dt' (series): the DILnetwork attends over F_i, so O_i follows the prior through them; 'shallow'
+    (parallel): over a shallow image pyramid beside the DTnetwork, so O_i ignores Z (modulate_dil=False) and
+    the DTnetwork gets no gradient from the DIL branch."""
+    torch.manual_seed(0)
+    img, z1, z2 = torch.randn(2, 3, 32, 32), torch.randn(2, 8), torch.randn(2, 8)
+    series = UDCformer(arch='tiny', img_size=32, prior_dim=8, fusion_depth=1)
+    parallel = UDCformer(arch='tiny', img_size=32, prior_dim=8, fusion_depth=1, dil_input='shallow')
+    assert series.dil_input == 'dt' and series.shallow is None
+    hm = _heatmaps(series, 2, 32)
+    with torch.no_grad():
+        assert not torch.allclose(series.forward_multiscale(img, z1, hm)[1][0],
+                                  series.forward_multiscale(img, z2, hm)[1][0], atol=1e-5)
+        f1, o1 = parallel.forward_multiscale(img, z1, hm)
+        f2, o2 = parallel.forward_multiscale(img, z2, hm)
+    assert not torch.allclose(f1[0], f2[0], atol=1e-5)  # F_i still carries Z
+    for a, b in zip(o1, o2):
+        torch.testing.assert_close(a, b)
+    assert [tuple(o.shape[1:]) for o in o1] == [(32, 8, 8), (64, 4, 4), (96, 2, 2)]
+    assert parallel.shallow.strides == parallel.dt.out_strides
+    assert all(isinstance(p, torch.nn.Identity) for p in parallel.dil.in_projs)  # pyramid gives D_i channels
+    _, outs = parallel.forward_multiscale(img, z1, hm)
+    sum(o.square().sum() for o in outs).backward()
+    assert all(p.grad is None for p in parallel.dt.parameters())
+    assert all(p.grad is not None for p in parallel.shallow.parameters())
+    out = parallel(img, z1, hm)
+    assert out.shape == (2, 128)
+    with pytest.raises(ValueError, match='dil_input'):
+        UDCformer(arch='tiny', img_size=32, dil_input='parallel')
 
 
 def test_mobilefacenet_source_is_frozen_and_takes_the_image(tmp_path):

@@ -17,8 +17,15 @@ epoch-based loop, else of ``max_iters`` — so a short-schedule override ``train
 4. clears the optimizer's state (Adam moments; S2 is a fresh optimisation as in the paper, where S2 is a
    separate run initialised from S1) — ``reset_optimizer=False`` keeps them.
 
-A resumed run past the switch point is put straight into S2 in ``before_train``. It also checks that the
-model's ``classes`` (from which S1's prompts are built) equal the training set's ``metainfo['classes']``.
+Resuming: ``before_train`` starts a resumed run in S2 only when it resumes *past* the switch. A run resumed
+exactly at the switch (from the last S1 checkpoint, e.g. ``iter_{switch_iter}.pth``) starts in the stage the
+loaded weights carry (``stage_id``: S1 there), so the hand-over above runs in full at its first iteration —
+``lrdif_s1.pth`` is written and S1's Adam moments are cleared — and S2 continues exactly as in an uninterrupted
+run (tested: identical parameters after the S2 iterations). A checkpoint taken after the switch inside the
+switch epoch (epoch loops with iteration checkpoints) carries S2 and is resumed in S2 with its S2 optimizer
+state. The S1 accuracy window travels in the checkpoint's ``meta`` (``lrdif_s1_accuracy_window``), so the
+resumed run logs the same S1 training accuracy. ``before_train`` also checks that the model's ``classes``
+(from which S1's prompts are built) equal the training set's ``metainfo['classes']``.
 """
 from collections import deque
 from typing import Optional
@@ -29,6 +36,9 @@ from mmengine.model import is_model_wrapper
 from fertools.registry import HOOKS
 
 __all__ = ['LRDifStageSwitchHook']
+
+#: checkpoint ``meta`` key of the last S1 training accuracies (the hook's ``acc_window``).
+ACC_WINDOW_KEY = 'lrdif_s1_accuracy_window'
 
 
 def _unwrap(model):
@@ -74,10 +84,15 @@ class LRDifStageSwitchHook(Hook):
                             'hook from custom_hooks or use model.type=\'LRDif\'.')
         return model
 
-    def _past_switch(self, runner) -> bool:
+    def _start_stage(self, runner, model) -> str:
+        """S1 before the switch, S2 past it; at the switch itself the loaded weights' stage (module doc)."""
         if self.switch_epoch is not None:
-            return runner.epoch >= self.switch_epoch
-        return runner.iter >= self.switch_iter
+            position, switch = runner.epoch, self.switch_epoch
+        else:
+            position, switch = runner.iter, self.switch_iter
+        if position == switch:
+            return model.stage
+        return 's2' if position > switch else 's1'
 
     def _resolve_ratio(self, runner) -> None:
         if self.switch_ratio is None:
@@ -102,7 +117,7 @@ class LRDifStageSwitchHook(Hook):
         if model.stage_mode != 'auto':
             runner.logger.info(f'LRDif: fixed stage {model.stage!r} (stage switch hook inactive).')
             return
-        stage = 's2' if self._past_switch(runner) else 's1'
+        stage = self._start_stage(runner, model)
         model.set_stage(stage)
         where = (f'epoch {self.switch_epoch}' if self.switch_epoch is not None else f'iter {self.switch_iter}')
         runner.logger.info(f'LRDif: training starts in stage {stage} (switch at {where}).')
@@ -120,6 +135,13 @@ class LRDifStageSwitchHook(Hook):
         if getattr(model, 'stage', None) == 's1' and outputs and 'accuracy' in outputs:
             value = outputs['accuracy']
             self._acc.append(float(value.detach().mean()) if hasattr(value, 'detach') else float(value))
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault('meta', {})[ACC_WINDOW_KEY] = list(self._acc)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._acc.clear()
+        self._acc.extend(float(v) for v in (checkpoint.get('meta') or {}).get(ACC_WINDOW_KEY, ()))
 
     # ------------------------------------------------------------------------------------------------
     def _switch(self, runner) -> None:

@@ -49,6 +49,7 @@ from fertools.datasets.expressions import resolve_classes
 from fertools.registry import MODELS, SAMPLERS
 from fertools.structures import FERDataSample
 
+from ..necks.fpen import FPEN
 from .base import FERBaseModel, build_module
 
 STAGES = ('s1', 's2', 'auto')
@@ -81,7 +82,11 @@ class LRDif(FERBaseModel):
             ``clip.pretrained`` (so ``--cfg-options clip_pretrained=/path/to/file`` switches to real
             weights). None keeps ``clip.pretrained``.
         fpen_s1, fpen_s2 (dict): ``dict(type='FPEN', ...)``; ``in_channels`` (text+image dim for S1, image dim
-            for S2) and ``prior_dim`` are filled in.
+            for S2) and ``prior_dim`` are filled in. Eq. 15: FPEN_S2 is FPEN_S1 with another first-layer
+            width, so an FPEN_S2 config without ``hidden_channels`` / ``num_layers`` takes FPEN_S1's (only the
+            first Linear's input width differs); set them to depart from the paper (e.g. the wider
+            ``hidden_channels=256`` of earlier fertools SynthFace configs: then the checkpoints of those runs
+            load again).
         denoiser (dict): ``dict(type='PriorDenoiser', ...)``; ``prior_dim``/``cond_dim`` filled in.
         schedule (dict): ``dict(type='VectorDDPMSchedule', num_timesteps=4)``.
         sampler (dict): ``dict(type='VectorDDPMSampler', prediction='x0')`` (SAMPLERS).
@@ -156,7 +161,8 @@ class LRDif(FERBaseModel):
         d_txt, d_img = self.clip.text_dim, self.clip.image_dim
 
         self.fpen_s1 = build_module(_with_defaults(fpen_s1, in_channels=d_txt + d_img, prior_dim=self.prior_dim))
-        self.fpen_s2 = build_module(_with_defaults(fpen_s2, in_channels=d_img, prior_dim=self.prior_dim))
+        self.fpen_s2 = build_module(_with_defaults(fpen_s2, in_channels=d_img, prior_dim=self.prior_dim,
+                                                   **_fpen_s1_structure(self.fpen_s1, fpen_s2)))
         cond_dim = getattr(self.fpen_s2, 'prior_dim', self.prior_dim)
         self.denoiser = build_module(_with_defaults(denoiser, prior_dim=self.prior_dim, cond_dim=cond_dim))
         self.schedule = build_module(schedule)
@@ -337,6 +343,13 @@ class LRDif(FERBaseModel):
                 data_samples: Optional[Sequence[FERDataSample]] = None) -> List[FERDataSample]:
         prior = self.extract_prior(inputs, data_samples)
         return self.head.predict(self.extract_feat(inputs, prior, data_samples), data_samples)
+
+
+def _fpen_s1_structure(fpen_s1: nn.Module, fpen_s2_cfg) -> dict:
+    """FPEN_S1's hidden width and depth, the defaults of an FPEN_S2 config (eq. 15); {} for other types."""
+    if not isinstance(fpen_s2_cfg, dict) or fpen_s2_cfg.get('type') not in ('FPEN', FPEN):
+        return {}
+    return {key: getattr(fpen_s1, key) for key in ('hidden_channels', 'num_layers') if hasattr(fpen_s1, key)}
 
 
 def _build_loss(cfg):

@@ -1,7 +1,11 @@
 """FPEN — LRDif's feature-prior extraction network (eq. 1 and eq. 15).
 
 - FPEN_S1: Z = FPEN_S1(Concat(E_L(y), E_I(x))) ∈ R^C (eq. 1) — sees the label prompt's text embedding.
-- FPEN_S2: x_S2 = FPEN_S2(E_I(x)) (eq. 15) — the same structure with a different first-layer width.
+- FPEN_S2: x_S2 = FPEN_S2(E_I(x)) (eq. 15) — the same structure with a different first-layer width: only the
+  input width of the first Linear differs (D_I instead of D_L + D_I); the hidden widths and the depth are
+  FPEN_S1's. :class:`~fertools.models.classifiers.LRDif` fills ``hidden_channels`` / ``num_layers`` of an
+  FPEN_S2 config that leaves them out from its FPEN_S1; giving them explicitly (e.g. wider hidden layers)
+  departs from eq. 15.
 
 The paper says "a few linear layers"; DiffIR's CPEN ends with ``Linear → LeakyReLU(0.1)`` pairs, so the
 default here is ``num_layers`` × (Linear + LeakyReLU(0.1)): in → hidden → … → C, the last activation kept
@@ -51,7 +55,8 @@ class FPEN(nn.Module):
             raise ValueError(f"FPEN: init must be 'kaiming' or 'default'; got {init!r}.")
         self.in_channels = int(in_channels)
         self.prior_dim = int(prior_dim)
-        hidden = int(hidden_channels or prior_dim)
+        self.num_layers = int(num_layers)
+        self.hidden_channels = hidden = int(hidden_channels or prior_dim)
         widths = [self.in_channels] + [hidden] * (num_layers - 1) + [self.prior_dim]
         layers = []
         for i in range(num_layers):

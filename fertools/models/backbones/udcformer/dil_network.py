@@ -12,8 +12,9 @@ that ``h·w = M`` and ``c = D`` and serve as the queries of *every* window (a gl
 - ``X'' = MLP(LN(X')) + X'`` (MLP ratio 4)                                                         (9)
 
 As in POSTER V2 the window tokens are layer-normalised before the attention and the residual adds the
-un-normalised ``X``. With ``modulate=True`` both layer norms are prior-modulated (eq. 2) — the paper says
-``Z`` modulates each transformer block — and ``modulate=False`` gives the plain POSTER V2 block.
+un-normalised ``X``. ``modulate=False`` (default) gives the plain POSTER V2 block, as the paper has ``Z`` enter
+only "the DGNet and DMNet within the DTnetwork"; ``modulate=True`` prior-modulates both layer norms (eq. 2) — a
+fertools extension (``UDCformer(modulate_dil=True)``).
 """
 import torch
 import torch.nn as nn
@@ -91,7 +92,7 @@ class DILBlock(nn.Module):
     Shapes: forward(x ``[B, H, W, D]``, query ``[B, M, D]``, prior ``[B, C_prior]``) → ``[B, H, W, D]``.
     """
 
-    def __init__(self, dim, num_heads, window_size, prior_dim, mlp_ratio=4., modulate=True, qkv_bias=True,
+    def __init__(self, dim, num_heads, window_size, prior_dim, mlp_ratio=4., modulate=False, qkv_bias=True,
                  q_proj=False, drop=0., attn_drop=0., drop_path=0.):
         super().__init__()
         self.window_size = to_2tuple(window_size)
@@ -132,7 +133,8 @@ class DILnetwork(BaseModule):
         dims (sequence[int]): ``D_i`` (POSTER V2: 64, 128, 256). heads (sequence[int]): (2, 4, 8).
         window_sizes (sequence[int | tuple]): per-scale window; must divide the map. POSTER V2 at 224 px uses
             28, 14, 7 — one window covering each map.
-        prior_dim (int): width of ``Z``. modulate (bool): prior-modulated norms (see module docstring).
+        prior_dim (int): width of ``Z``. modulate (bool): prior-modulated norms (default False, the paper; True
+            is a fertools extension: see the module docstring).
         depth (int): DIL blocks per scale (POSTER V2: 1). mlp_ratio (float): 4.
         qkv_bias, q_proj: see :class:`WindowCrossAttention`. drop, attn_drop, drop_path_rate (float).
 
@@ -142,7 +144,7 @@ class DILnetwork(BaseModule):
     """
 
     def __init__(self, in_channels, landmark_channels, dims=(64, 128, 256), heads=(2, 4, 8),
-                 window_sizes=(28, 14, 7), prior_dim=256, modulate=True, depth=1, mlp_ratio=4., qkv_bias=True,
+                 window_sizes=(28, 14, 7), prior_dim=256, modulate=False, depth=1, mlp_ratio=4., qkv_bias=True,
                  q_proj=False, drop=0., attn_drop=0., drop_path_rate=0., init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         lengths = {len(in_channels), len(landmark_channels), len(dims), len(heads), len(window_sizes)}

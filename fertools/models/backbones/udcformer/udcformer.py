@@ -4,10 +4,25 @@ Data flow (equation numbers of LRDif, arXiv 2402.00250)::
 
     img ──DTnetwork(Z)──► F_1, F_2, F_3                  (eqs. 2–4, U-Net of prior-modulated MDTA/GDFN blocks)
     landmark_input ──landmark net──► x_flm,1..3
-    (F_i, x_flm,i) ──DILnetwork(Z)──► O_1, O_2, O_3       (eqs. 5–9, window cross-attention, landmark queries)
+    (x_udc,i, x_flm,i) ──DILnetwork──► O_1, O_2, O_3      (eqs. 5–9, window cross-attention, landmark queries)
+        x_udc,i = F_i (dil_input='dt', default) or ShallowImagePyramid(img)_i (dil_input='shallow')
     [Concat(F_i, O_i)]_i ──tokens──► ViT ──► pooled      (eqs. 10–12)
 
 ``forward(img, prior, landmark_input) -> [B, embed_dim]``; the classifier adds a ``LinearClsHead``.
+
+Two readings of the paper, both switches:
+
+- What the DILnetwork attends over (``dil_input``). The paper calls the DTnetwork and the DILnetwork "parallel
+  networks", but eq. (5) only names the keys/values "UDC-image window features". ``'dt'`` (default, *series*):
+  the DILnetwork attends over the DTnetwork's maps ``F_i`` — the only image features the paper describes, so no
+  image encoder the paper never mentions is added, and the landmark queries read features that ``Z`` has
+  already modulated (the DILnetwork sees the prior without modulating it). ``'shallow'`` (*parallel*): it
+  attends over a :class:`ShallowImagePyramid` of the image at the same scales, beside the DTnetwork; ``O_i``
+  then depends on ``Z`` only if ``modulate_dil=True``. Both feed ``Concat(F_i, O_i)`` to the fusion (eq. 10).
+- Where ``Z`` enters. The paper: ``Z`` modulates "the DGNet and DMNet within the DTnetwork" (eq. 2).
+  ``modulate_dil=False`` (default) follows it; ``modulate_dil=True`` also modulates the DILnetwork's layer
+  norms — a fertools extension, not the paper (earlier fertools versions' default: their checkpoints need it
+  to load). ``modulate_fusion`` (default False: the paper's "vanilla transformer") likewise.
 
 Presets (``arch``), every entry overridable by the constructor argument of the same name:
 
@@ -35,8 +50,12 @@ from fertools.registry import MODELS
 from .dil_network import DILnetwork
 from .dt_network import DTnetwork
 from .fusion import FusionTransformer
+from .shallow_features import ShallowImagePyramid
 
-__all__ = ['UDCformer']
+__all__ = ['UDCformer', 'DIL_INPUTS']
+
+#: what the DILnetwork attends over: the DTnetwork's maps (series) or a shallow image pyramid (parallel).
+DIL_INPUTS = ('dt', 'shallow')
 
 ARCH_SETTINGS = {
     'tiny': dict(dims=(24, 48, 96), depths=(1, 1, 1), heads=(1, 2, 4), decoder_depths=(1, 1), stem_stride=4,
@@ -62,6 +81,8 @@ class UDCformer(BaseModule):
             the DTnetwork (see :class:`DTnetwork`); ``out_indices`` picks the three maps ``F_1..F_3``.
         dil_dims, dil_heads, window_sizes, window_splits, dil_depth (1), dil_mlp_ratio (4), q_proj (False):
             the DILnetwork (window sizes: see the module docstring).
+        dil_input (str): ``'dt'`` (default: the DILnetwork attends over the DTnetwork's ``F_i``, in series) or
+            ``'shallow'`` (over a :class:`ShallowImagePyramid` of the image, in parallel). Module docstring.
         landmark_source (dict): config of the landmark net (MODELS). Default
             ``dict(type='LandmarkHeatmapCNN', num_landmarks=68)``; for that type ``channels`` defaults to the
             preset's ``landmark_channels`` and ``heatmap_size`` to ``2·img_size / stride(F_1)`` (56 at 112 px), so
@@ -71,9 +92,9 @@ class UDCformer(BaseModule):
         fusion_heads (int), fusion_tokens (``'coarsest'``|``'all'``), pool (``'cls'``|``'mean'``): see
             :class:`FusionTransformer`.
         drop_path_rate, dropout, attn_drop (float): regularisation everywhere.
-        modulate_dil (bool): prior-modulated norms in the DILnetwork (default True: the paper says ``Z``
-            modulates each transformer block). modulate_fusion (bool): also in the fusion ViT (default False:
-            "vanilla transformer").
+        modulate_dil (bool): prior-modulated norms in the DILnetwork too. Default False: the paper has ``Z``
+            enter "the DGNet and DMNet within the DTnetwork" only; True is a fertools extension.
+            modulate_fusion (bool): also in the fusion ViT (default False: "vanilla transformer").
         residual_scale (bool): ``(1 + W1 Z)`` instead of ``W1 Z`` in eq. (2) (default False, literal).
 
     Shapes:
@@ -89,11 +110,13 @@ class UDCformer(BaseModule):
                  unet=True, ffn_expansion=2.66, dil_dims=None, dil_heads=None, window_sizes=None,
                  window_splits=None, dil_depth=1, dil_mlp_ratio=4., q_proj=False, landmark_source=None,
                  fusion_depth=2, embed_dim=None, fusion_heads=None, fusion_tokens='coarsest', pool='cls',
-                 drop_path_rate=0., dropout=0., attn_drop=0., modulate_dil=True, modulate_fusion=False,
-                 residual_scale=False, init_cfg=None):
+                 drop_path_rate=0., dropout=0., attn_drop=0., dil_input='dt', modulate_dil=False,
+                 modulate_fusion=False, residual_scale=False, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if arch not in ARCH_SETTINGS:
             raise ValueError(f'UDCformer arch must be one of {sorted(ARCH_SETTINGS)}, got {arch!r}')
+        if dil_input not in DIL_INPUTS:
+            raise ValueError(f'UDCformer dil_input must be one of {DIL_INPUTS}, got {dil_input!r}')
         preset = ARCH_SETTINGS[arch]
 
         def pick(name, value):
@@ -103,6 +126,7 @@ class UDCformer(BaseModule):
         self.prior_dim = prior_dim
         self.in_channels = in_channels
         self.img_size = img_size
+        self.dil_input = dil_input
         self.modulate_dil = modulate_dil
         self.modulate_fusion = modulate_fusion
 
@@ -138,7 +162,10 @@ class UDCformer(BaseModule):
                              f'gives {len(lm_channels)}')
 
         dil_dims = tuple(pick('dil_dims', dil_dims))
-        self.dil = DILnetwork(self.dt.out_channels, lm_channels, dims=dil_dims,
+        self.shallow = (ShallowImagePyramid(in_channels, dil_dims, self.dt.out_strides)
+                        if dil_input == 'shallow' else None)
+        dil_in = self.dt.out_channels if self.shallow is None else self.shallow.out_channels
+        self.dil = DILnetwork(dil_in, lm_channels, dims=dil_dims,
                               heads=pick('dil_heads', dil_heads), window_sizes=self.window_sizes,
                               prior_dim=prior_dim, modulate=modulate_dil, depth=dil_depth,
                               mlp_ratio=dil_mlp_ratio, q_proj=q_proj, drop=dropout, attn_drop=attn_drop,
@@ -177,7 +204,8 @@ class UDCformer(BaseModule):
         if lm_feats[0].shape[0] != img.shape[0]:
             raise ValueError(f'landmark_input batch {lm_feats[0].shape[0]} differs from image batch '
                              f'{img.shape[0]}')
-        outs = self.dil(feats, lm_feats, prior if self.modulate_dil else None)
+        x_udc = feats if self.shallow is None else self.shallow(img)  # series | parallel (dil_input)
+        outs = self.dil(x_udc, lm_feats, prior if self.modulate_dil else None)
         return feats, outs
 
     def forward(self, img, prior, landmark_input):
