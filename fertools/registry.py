@@ -23,7 +23,8 @@ if __name__ == '__main__':
     # Run as ``python -m fertools.registry``: this file would define every registry a second time
     # (MMEngine refuses a second 'fertools' child), so hand over to the imported module instead.
     from fertools.registry import main
-    sys.exit(main())
+    from fertools.utils.cli import run_main
+    sys.exit(run_main(main, tool='python -m fertools.registry'))
 
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -95,11 +96,14 @@ class FerRegistry(Registry):
         return sorted(names)
 
     def _unknown_message(self, key):
+        from fertools.utils.plugins import silent_plugin_message
         _, real_key = self.split_scope_key(key)
         close = difflib.get_close_matches(real_key, self.registered_names(), n=5, cutoff=0.5)
         hint = f' Did you mean: {", ".join(close)}?' if close else ''
+        silent = silent_plugin_message(_BY_NAME.values())
         return (f"'{key}' is not registered in the fertools '{self.name}' registry.{hint} "
-                f'List every registered name with `python -m fertools.registry {self.name}`; '
+                + (f'{silent} ' if silent else '')
+                + f'List every registered name with `python -m fertools.registry {self.name} [--config CFG]`; '
                 'a plugin must be imported first (`custom_imports` in the config).')
 
 
@@ -149,18 +153,47 @@ _BY_NAME = {
 }
 
 
+def _find_registry(name):
+    key = name.lower().replace(' ', '_')
+    return _BY_NAME.get(key) or _BY_NAME.get(key + 's') or next(
+        (r for r in _BY_NAME.values() if r.name.replace(' ', '_') == key), None)
+
+
+def _import_config_plugins(path):
+    """Load the config at ``path``: MMEngine imports its ``custom_imports`` (plugins) while parsing it."""
+    import os
+    from fertools.utils.config import load_config
+    if os.getcwd() not in sys.path:  # a plugin beside the working directory, as for tools/train.py
+        sys.path.insert(0, os.getcwd())
+    try:
+        return load_config(path)
+    except ImportError as err:
+        raise ImportError(f'{path}: its custom_imports failed to import ({err.__cause__ or err}); put the '
+                          "plugin's parent folder on PYTHONPATH or `pip install -e` the plugin.") from None
+
+
 def main(argv=None):
-    """``python -m fertools.registry [REGISTRY]``: list registries, or the names one can build."""
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
+    """``python -m fertools.registry [REGISTRY] [--config CFG]``: list registries, or the names one can build
+    (``--config``: after importing the config's ``custom_imports``; a plugin's names are marked)."""
+    import argparse
+    parser = argparse.ArgumentParser(prog='python -m fertools.registry',
+                                     description='List fertools registries, or the type names one can build.')
+    parser.add_argument('registry', nargs='?', help='e.g. model, dataset, transform, energy (omit: list them)')
+    parser.add_argument('--config', help="a config whose custom_imports (a plugin's modules) are imported first")
+    parser.add_argument('--debug', action='store_true', help='show full tracebacks')
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.config:
+        _import_config_plugins(args.config)
+    if not args.registry:
         print('Registries:', ', '.join(sorted(_BY_NAME)))
         return 0
-    key = argv[0].lower().replace(' ', '_')
-    registry = _BY_NAME.get(key) or _BY_NAME.get(key + 's') or next(
-        (r for r in _BY_NAME.values() if r.name.replace(' ', '_') == key), None)
+    registry = _find_registry(args.registry)
     if registry is None:
-        print(f'Unknown registry {argv[0]!r}; choose one of: {", ".join(sorted(_BY_NAME))}')
+        print(f'Unknown registry {args.registry!r}; choose one of: {", ".join(sorted(_BY_NAME))}')
         return 2
-    print('\n'.join(registry.registered_names()))
+    from fertools.utils.plugins import custom_imports, registered_by
+    plugin_of = {name: module for module in custom_imports()
+                 for name in registered_by(module, [registry]).get(registry.name, [])}
+    print('\n'.join(f'{name}  (plugin {plugin_of[name]})' if name in plugin_of else name
+                    for name in registry.registered_names()))
     return 0
-

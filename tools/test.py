@@ -1,11 +1,14 @@
 """Evaluate a checkpoint on a config's test set; optionally dump per-sample predictions.
 
-    python tools/test.py CONFIG CKPT [--work-dir DIR] [--out preds.json] [--cfg-options KEY=VALUE ...]
-                         [--launcher {none,pytorch,slurm,mpi}] [--debug]
+    python tools/test.py CONFIG CKPT [--work-dir DIR] [--out preds.json] [--show-dir DIR [--show-max N]]
+                         [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}] [--debug]
 
 The checkpoint must fit the config's model exactly (names and shapes); a mismatch is reported by name.
 ``--out`` writes ``{"classes", "predictions": [{img_path, gt_label, pred_label, pred_score, scores}, ...]}``.
-Multi-process: ``tools/dist_test.sh CONFIG CKPT NPROC [ARGS]``.
+``--show-dir DIR`` writes ``DIR/<index>_<image name>.png`` per test sample (the first ``--show-max N`` by dataset
+index), its true and predicted class drawn (``PredictionVisualizationHook``, ``FERVisualizer``).
+The metrics go to the log, to TensorBoard as ``test/<metric>`` at the checkpoint's iteration (epoch where
+validation is logged by epoch), and are printed (once, by rank 0). Multi-process: ``tools/dist_test.sh CONFIG CKPT NPROC [ARGS]``.
 """
 import argparse
 import os
@@ -26,6 +29,8 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='directory for the logs and metrics '
                         '(default: cfg.work_dir or ./work_dirs/<config name>)')
     parser.add_argument('--out', help='write per-sample predictions to this .json file')
+    parser.add_argument('--show-dir', help='write one image per test sample, true and predicted class drawn, here')
+    parser.add_argument('--show-max', type=int, help='with --show-dir: only the first N samples (dataset order)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. data_root=/data/rafdb test_dataloader.batch_size=64')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
@@ -53,6 +58,11 @@ def merge_args(cfg, args):
         hooks = list(cfg.get('custom_hooks') or [])
         hooks.append(dict(type='PredictionDumpHook', out_file=osp.abspath(args.out)))
         cfg.custom_hooks = hooks
+    if args.show_max is not None and args.show_dir is None:
+        raise ConfigError('--show-max limits --show-dir; give --show-dir DIR too.')
+    if args.show_dir is not None:
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='PredictionVisualizationHook', out_dir=osp.abspath(args.show_dir), max_samples=args.show_max)]
     return cfg
 
 
@@ -73,7 +83,8 @@ def main(argv=None):
     metrics = runner.test()
     from fertools.engine import finalize_distributed
     finalize_distributed()
-    print({k: (round(v, 6) if isinstance(v, float) else v) for k, v in (metrics or {}).items()})
+    if runner.rank == 0:  # every rank holds the gathered metrics; print them once
+        print({k: (round(v, 6) if isinstance(v, float) else v) for k, v in (metrics or {}).items()})
     return 0
 
 

@@ -16,6 +16,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Stops at the first NaN/Inf loss, naming the iteration and the loss term.
     nan_guard=dict(type='NaNGuardHook'),
+    # Test metrics to TensorBoard / scalars.json as test/<metric> at the evaluated weights' iteration
+    # (MMEngine's LoggerHook only prints them).
+    test_metrics=dict(type='TestMetricsLoggerHook'),
 )
 
 env_cfg = dict(
@@ -23,12 +26,17 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     # 'auto': NCCL when CUDA is available, gloo otherwise (FERRunner resolves it).
     dist_cfg=dict(backend='auto'),
+    # torch's intra-op threads. 'auto': $OMP_NUM_THREADS if set, else (CPUs - 1) // (processes on the node x
+    # (1 + num_workers)): one core left to other jobs and the cores shared with the data workers, because an
+    # oversubscribed thread pool made steps 4-40x slower next to another busy process (fertools/utils/threads.py).
+    # An int fixes it (a dedicated machine: all its cores); None leaves torch's default (one per core).
+    torch_threads='auto',
 )
 
-# TensorBoard by default (event files under work_dir/<timestamp>/vis_data). The metrics package may
-# register a `FERVisualizer`; until then MMEngine's Visualizer is used.
+# TensorBoard by default (event files under work_dir/<timestamp>/vis_data). FERVisualizer: MMEngine's Visualizer
+# plus confusion matrices and faces with their predicted / true class (tools/test.py --show-dir).
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+visualizer = dict(type='FERVisualizer', vis_backends=vis_backends)
 
 # Iteration-based schedules (the default): iteration counters in the log. An epoch-based schedule sets
 # `log_processor = dict(by_epoch=True)` and checkpoint `by_epoch=True` next to its `train_cfg`.

@@ -1,30 +1,22 @@
 """Find, build and load fertools models by config name: ``list_models`` / ``get_model``.
 
-Model names are config file stems under the repository's ``configs/`` tree (``_base_`` and ``_``-prefixed
-files excluded), e.g. ``'resnet18_synthface'``, or ``folder/stem`` where a stem occurs in several folders
+Model names are config file stems under fertools' ``configs/`` tree, which ships inside the package
+(:func:`fertools.utils.package_configs.package_config_root`; ``_base_`` and ``_``-prefixed files excluded),
+e.g. ``'resnet18_synthface'``, or ``folder/stem`` where a stem occurs in several folders
 (``'lrdif/rafdb'``); a relative config path (``'baselines/resnet18_synthface'``), a ``.py`` path or an
 MMEngine ``Config`` work too.
 """
 import fnmatch
 import os
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.config import Config
 from torch import nn
 
-CONFIG_ROOT_ENV = 'FERTOOLS_CONFIGS'
-
-
-def config_root() -> str:
-    """The ``configs/`` folder: ``$FERTOOLS_CONFIGS`` or the one beside the ``fertools`` package."""
-    root = os.environ.get(CONFIG_ROOT_ENV) or osp.join(osp.dirname(osp.dirname(osp.dirname(
-        osp.abspath(__file__)))), 'configs')
-    if not osp.isdir(root):
-        raise FileNotFoundError(f'fertools config folder {root!r} not found; install fertools from a clone '
-                                f'(pip install -e .) or set ${CONFIG_ROOT_ENV} to the configs/ folder.')
-    return root
+from fertools.utils.package_configs import package_config_root as config_root
 
 
 def _config_index() -> Dict[str, str]:
@@ -116,6 +108,19 @@ def _dataset_meta_from_cfg(cfg: Config) -> dict:
     return dict(classes=SYNTHFACE_CLASSES)
 
 
+CHECKPOINT_EXTS = ('.pth', '.pt', '.ckpt', '.pth.tar', '.bin', '.safetensors')
+
+
+def _checkpoint_given_as_model(path: str) -> str:
+    """The one-line error for ``get_model('x.pth')``: what to pass instead (the run's config when beside it)."""
+    folder = osp.dirname(path) or '.'
+    configs = sorted(f for f in os.listdir(folder) if f.endswith('.py')) if osp.isdir(folder) else []
+    config = repr(osp.join(folder, configs[0])) if len(configs) == 1 else "'<name from list_models()>'"
+    return (f'get_model({path!r}): that is a checkpoint, not a model; pass a model name from '
+            'fertools.apis.list_models() or a config file, with the checkpoint as pretrained=: '
+            f'get_model({config}, pretrained={path!r}).')
+
+
 def get_model(model: Union[str, Config],
               pretrained: Union[None, bool, str] = None,
               device: Union[None, str, torch.device] = None,
@@ -125,7 +130,8 @@ def get_model(model: Union[str, Config],
     Args:
         model (str | Config): model name from :func:`list_models`, config path, or ``Config``.
         pretrained (None | str | bool): checkpoint path (loaded with ``weights_only=True``, strict); ``True``
-            uses the config's ``load_from``; ``None``/``False``: random init.
+            uses the config's ``load_from``; ``None``/``False``: random init (``None`` with a model name or
+            config path warns that the weights are random).
         device (str | torch.device, optional): default ``'cpu'``.
         **kwargs: merged into ``cfg.model`` (e.g. ``head=dict(num_classes=8)``).
 
@@ -135,6 +141,8 @@ def get_model(model: Union[str, Config],
     """
     import fertools.models  # noqa: F401  (registers)
     from fertools.registry import MODELS
+    if isinstance(model, str) and model.lower().endswith(CHECKPOINT_EXTS):
+        raise ValueError(_checkpoint_given_as_model(model))
     cfg = get_config(model)
     if kwargs:
         cfg.merge_from_dict(dict(model=kwargs))
@@ -142,6 +150,10 @@ def get_model(model: Union[str, Config],
         raise KeyError(f'Config {getattr(cfg, "filename", model)!r} has no `model` entry.')
     net = MODELS.build(cfg.model)
     dataset_meta = _dataset_meta_from_cfg(cfg)
+    if pretrained is None and isinstance(model, str):
+        warnings.warn(f'get_model({model!r}): no pretrained= given, so its weights are random (untrained); pass '
+                      "pretrained='path/to/checkpoint.pth' (or pretrained=True for the config's load_from).",
+                      UserWarning, stacklevel=2)
     if pretrained is True:
         pretrained = cfg.get('load_from')
         if not pretrained:

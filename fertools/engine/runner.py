@@ -16,8 +16,14 @@
 - :meth:`resume` — restores the RNG states. The iteration loop skips already-trained batches by loading
   them again (which draws random numbers for augmentation), so the states are restored *after* that skip,
   right before the first new batch is loaded: the resumed run then continues bit for bit.
+- :meth:`setup_env` — torch's intra-op threads from ``env_cfg.torch_threads`` (``'auto'``: the cores shared
+  between the main process and its data workers, :mod:`fertools.utils.threads`), so data workers or another
+  busy process do not stall every op's thread barrier; the chosen number is in the environment log.
 - :meth:`build_val_loop` — validation runs with the generators saved and restored, so validating (or not)
   never changes the training trajectory, and a resumed run that skips a validation still matches.
+- :meth:`train` / :meth:`val` / :meth:`test` — run inside :func:`fertools.visualization.run_context`, so
+  figures drawn by metrics go to *this* runner's visualiser even when the process built several runners
+  (MMEngine's ``get_current_instance`` is the last-built one).
 """
 import copy
 import inspect
@@ -36,6 +42,7 @@ from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_mod
 from torch.nn.parallel import DistributedDataParallel
 
 from fertools.registry import MODEL_WRAPPERS, RUNNERS
+from fertools.utils.threads import apply_torch_threads
 from fertools.version import __version__
 from .checkpoint import check_state_dict, save_checkpoint, to_plain
 from .dataset_meta import collect_dataset_meta
@@ -92,18 +99,25 @@ class FERRunner(Runner):
 
     # ---- distributed --------------------------------------------------------------------------------
     def setup_env(self, env_cfg: Dict) -> None:
-        """Distributed set-up (see :mod:`.dist`), then MMEngine's; also makes the timestamp unique in this
-        process: MMEngine names the logger, message hub and visualizer ``<config>_<timestamp>``, so two
-        runners built within one second would otherwise share them (and the first one's log files)."""
+        """Distributed set-up (see :mod:`.dist`), then MMEngine's; then torch's intra-op threads from
+        ``env_cfg.torch_threads`` (default ``'auto'``: :mod:`fertools.utils.threads`); also makes the timestamp
+        unique in this process: MMEngine names the logger, message hub and visualizer ``<config>_<timestamp>``,
+        so two runners built within one second would otherwise share them (and the first one's log files)."""
         env_cfg = dict(env_cfg or {})
         if self.distributed:
             env_cfg['dist_cfg'] = init_distributed(self.launcher, env_cfg.get('dist_cfg', {}))
         super().setup_env(env_cfg)
+        self._torch_threads = apply_torch_threads(env_cfg.get('torch_threads', 'auto'), [
+            self._train_dataloader, self._val_dataloader, self._test_dataloader])
         timestamp, n = self._timestamp, 1
         while self._timestamp in FERRunner._timestamps_used:
             self._timestamp = f'{timestamp}_{n}'
             n += 1
         FERRunner._timestamps_used.add(self._timestamp)
+
+    def _log_env(self, env_cfg: Dict) -> None:
+        """MMEngine's environment log, with the intra-op thread count :meth:`setup_env` chose."""
+        super()._log_env(dict(env_cfg or {}, torch_threads=getattr(self, '_torch_threads', None)))
 
     def wrap_model(self, model_wrapper_cfg: Optional[Dict], model: torch.nn.Module):
         if not self.distributed or torch.cuda.is_available() or is_model_wrapper(model):
@@ -122,6 +136,23 @@ class FERRunner(Runner):
         if issubclass(MODEL_WRAPPERS.get(wrapper_cfg['type']), DistributedDataParallel):
             default_args['device_ids'] = None
         return MODEL_WRAPPERS.build(wrapper_cfg, default_args=default_args)
+
+    # ---- this runner is the current one while it runs -----------------------------------------------
+    def _current(self):
+        from fertools.visualization.current_run import run_context  # lazily: keeps torchvision out of the import
+        return run_context(self.visualizer, self.message_hub)
+
+    def train(self) -> torch.nn.Module:
+        with self._current():
+            return super().train()
+
+    def val(self) -> dict:
+        with self._current():
+            return super().val()
+
+    def test(self) -> dict:
+        with self._current():
+            return super().test()
 
     # ---- validation does not touch the training RNG ------------------------------------------------
     def build_val_loop(self, loop):
@@ -234,10 +265,11 @@ class FERRunner(Runner):
             self.logger.warning(f'Loaded {filename} partially (load_from_strict=False): ' + '; '.join(problems))
         checkpoint = _load_checkpoint_to_model(model, checkpoint, False, revise_keys=revise_keys)
         self._loaded_meta = dict(checkpoint.get('meta') or {}) if isinstance(checkpoint, dict) else {}
-        if isinstance(self._loaded_meta.get('iter'), int) and self._loaded_meta['iter'] > 0:
-            # the weights' training step (test-time figures are named and logged at it, not at step 0); a
-            # training loop overwrites it at its first iteration
-            self.message_hub.update_info('iter', self._loaded_meta['iter'] - 1)
+        for unit in ('iter', 'epoch'):
+            if isinstance(self._loaded_meta.get(unit), int) and self._loaded_meta[unit] > 0:
+                # the weights' training step (test-time figures and metrics are named and logged at it, not at
+                # step 0; fertools.visualization.trained_steps); a training loop overwrites it when it starts
+                self.message_hub.update_info(unit, self._loaded_meta[unit] - 1)
         if getattr(self, '_resuming', False):
             self._check_resumed_classes(checkpoint, filename)
         self._has_loaded = True

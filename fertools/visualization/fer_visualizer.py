@@ -9,44 +9,15 @@ from fertools.registry import VISUALIZERS
 from .confusion_matrix import plot_confusion_matrix
 
 
-def current_visualizer() -> Optional[Visualizer]:
-    """The most recently created visualiser of any :class:`Visualizer` subclass (the Runner's), or ``None``.
-
-    MMEngine keeps instances per class, so ``Visualizer.get_current_instance()`` misses a
-    :class:`FERVisualizer` built by the Runner; this searches the class tree.
-    """
-    found, stack = None, [Visualizer]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        instances = getattr(cls, '_instance_dict', None)
-        if instances:
-            found = next(reversed(instances.values()))
-            if cls is not Visualizer:
-                return found
-    return found
-
-
-def visualizer_log_dir(visualizer: Optional[Visualizer]) -> Optional[str]:
-    """The run's log dir as the visualiser's backends know it (``<log_dir>/vis_data`` → ``<log_dir>``)."""
-    import os.path as osp
-    if visualizer is None:
-        return None
-    for backend in getattr(visualizer, '_vis_backends', {}).values():
-        save_dir = getattr(backend, '_save_dir', None)
-        if save_dir:
-            return osp.dirname(save_dir) if osp.basename(osp.normpath(save_dir)) == 'vis_data' else save_dir
-    return None
-
-
 @VISUALIZERS.register_module()
 class FERVisualizer(Visualizer):
     """MMEngine ``Visualizer`` with FER drawers.
 
     - :meth:`draw_confusion_matrix` → RGB image; :meth:`add_confusion_matrix` sends it to every backend
       (TensorBoard, local files, ...).
-    - :meth:`add_datasample` writes the ground-truth / predicted expression names (and top score) on a face,
-      so ``VisualizationHook``-style hooks work with :class:`~fertools.structures.FERDataSample`.
+    - :meth:`draw_datasample` writes the ground-truth / predicted expression names (and top score) on a face
+      (any rank); :meth:`add_datasample` also sends / shows / saves it (rank 0), so ``VisualizationHook``-style
+      hooks work with :class:`~fertools.structures.FERDataSample`.
 
     Args: as MMEngine's ``Visualizer`` (``name``, ``image``, ``vis_backends``, ``save_dir``, ...).
     """
@@ -77,11 +48,10 @@ class FERVisualizer(Visualizer):
             lines.append(f'Pred: {name(idx)}{score}')
         return '\n'.join(lines)
 
-    @master_only
-    def add_datasample(self, name: str, image: np.ndarray, data_sample=None, draw_gt: bool = True,
-                       draw_pred: bool = True, show: bool = False, wait_time: float = 0,
-                       out_file: Optional[str] = None, step: int = 0, classes: Optional[Sequence[str]] = None):
-        """Draw label names on ``image`` (``[H, W, 3]`` RGB uint8), then add / show / save it."""
+    def draw_datasample(self, image: np.ndarray, data_sample=None, draw_gt: bool = True, draw_pred: bool = True,
+                        classes: Optional[Sequence[str]] = None) -> np.ndarray:
+        """``image`` ``[H, W, 3]`` RGB uint8 with "GT: <class>" / "Pred: <class> (<score>)" written top left →
+        the drawn ``[H, W, 3]`` RGB uint8. ``classes`` default ``dataset_meta['classes']`` (else indices)."""
         classes = classes or (self.dataset_meta or {}).get('classes')
         self.set_image(image)
         if data_sample is not None:
@@ -95,7 +65,14 @@ class FERVisualizer(Visualizer):
                 h = image.shape[0]
                 self.draw_texts(text, np.array([2, 2]), colors='white', font_sizes=max(6, h // 16),
                                 bboxes=dict(facecolor='black', alpha=0.6, pad=1, edgecolor='none'))
-        drawn = self.get_image()
+        return self.get_image()
+
+    @master_only
+    def add_datasample(self, name: str, image: np.ndarray, data_sample=None, draw_gt: bool = True,
+                       draw_pred: bool = True, show: bool = False, wait_time: float = 0,
+                       out_file: Optional[str] = None, step: int = 0, classes: Optional[Sequence[str]] = None):
+        """:meth:`draw_datasample`, then show it, save it to ``out_file`` or else ``add_image`` it."""
+        drawn = self.draw_datasample(image, data_sample, draw_gt, draw_pred, classes)
         if show:
             self.show(drawn, win_name=name, wait_time=wait_time)
         if out_file is not None:

@@ -4,9 +4,9 @@ import os.path as osp
 from typing import Callable, Optional
 
 import numpy as np
-from mmengine.logging import MessageHub, MMLogger
+from mmengine.logging import MMLogger
 
-from .fer_visualizer import current_visualizer, visualizer_log_dir
+from .current_run import current_visualizer, trained_steps, visualizer_log_dir
 
 
 def export_metric_figure(owner: str, what: str, name: str, prefix: str,
@@ -14,10 +14,11 @@ def export_metric_figure(owner: str, what: str, name: str, prefix: str,
                          out_dir: Optional[str] = None) -> Optional[str]:
     """Draw a figure, write ``<out_dir>/<name>_iter<N>.png`` and ``add_image`` it as ``<prefix>_<name>``.
 
-    ``N`` is the number of training iterations done (the message hub's ``iter`` + 1; 0 outside training).
-    ``out_dir`` defaults to the Runner's log dir as the visualiser's backends know it. ``draw(step, out_file)``
-    returns the image ``uint8 [H, W, 3]`` (and writes ``out_file`` when given). A drawing error only warns: a
-    metric must never lose its numbers to a plot.
+    ``N`` is the number of training iterations done (:func:`.current_run.trained_steps`: the checkpoint's
+    step under ``tools/test.py``, 0 with no training). The visualiser is the running runner's
+    (:func:`.current_run.current_visualizer`); ``out_dir`` defaults to its log dir as the visualiser's backends
+    know it. ``draw(step, out_file)`` returns the image ``uint8 [H, W, 3]`` (and writes ``out_file`` when
+    given). A drawing error only warns: a metric must never lose its numbers to a plot.
 
     Returns:
         the PNG path, or ``None`` when nothing was written.
@@ -26,8 +27,7 @@ def export_metric_figure(owner: str, what: str, name: str, prefix: str,
     out_dir = out_dir or visualizer_log_dir(visualizer)
     if visualizer is None and out_dir is None:
         return None
-    iteration = MessageHub.get_current_instance().get_info('iter', None)
-    step = int(iteration) + 1 if iteration is not None else 0
+    step = trained_steps()
     out_file = osp.join(out_dir, f'{name}_iter{step}.png') if out_dir else None
     try:
         image = draw(step, out_file)

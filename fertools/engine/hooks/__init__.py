@@ -2,10 +2,12 @@
 from .lrdif_stage_switch import LRDifStageSwitchHook
 from .nan_guard_hook import NaNGuardHook, NonFiniteLossError
 from .prediction_dump_hook import PredictionDumpHook
+from .prediction_visualization_hook import PredictionVisualizationHook
 from .test_after_train_hook import TestAfterTrainHook
+from .test_metrics_logger_hook import TestMetricsLoggerHook
 from .translation_visualization_hook import TranslationVisualizationHook
 
 __all__ = [
-    'LRDifStageSwitchHook', 'NaNGuardHook', 'NonFiniteLossError', 'PredictionDumpHook', 'TestAfterTrainHook',
-    'TranslationVisualizationHook'
+    'LRDifStageSwitchHook', 'NaNGuardHook', 'NonFiniteLossError', 'PredictionDumpHook', 'PredictionVisualizationHook',
+    'TestAfterTrainHook', 'TestMetricsLoggerHook', 'TranslationVisualizationHook'
 ]
