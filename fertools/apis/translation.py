@@ -1,4 +1,6 @@
-"""Translate faces from Python: ``translate(model, images)`` (VIS → NIR with a translation model)."""
+"""Translate faces from Python: ``translate(model, images)`` (VIS → NIR with an NFER-SDE / SR3 / SDEdit / pix2pix
+model; a face → its generated neutral face with IDFERM's HNG), through the model's inference pipeline
+(:func:`~fertools.apis.inference_pipeline`: no synthetic degradation, landmarks given or detected)."""
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
@@ -6,7 +8,7 @@ import torch
 from mmengine.dataset import pseudo_collate
 from torch import nn
 
-from .inference import ImageLike, _build_pipeline, _results
+from .inference import ImageLike, _packed, _per_image, inference_pipeline
 from .model import get_model
 
 
@@ -35,14 +37,18 @@ def translate_packed(model: nn.Module, packed: Sequence[dict], generator: Option
 
 @torch.no_grad()
 def translate(model: Union[nn.Module, str], images: Union[ImageLike, Sequence[ImageLike]], batch_size: int = 16,
-              seed: int = 0, device: Optional[str] = None, **overrides):
+              seed: int = 0, device: Optional[str] = None, landmarks=None, **overrides):
     """Translate VIS faces with a translation model (e.g. ``nfer_sde_synthface``).
 
     Args:
         model: a built translation model (:func:`~fertools.apis.get_model` with ``pretrained=CKPT``) or a name.
-        images: path or ``uint8`` BGR ``[H, W, 3]`` array, or a list; resized by the config's test pipeline.
+        images: path or ``uint8`` BGR ``[H, W, 3]`` array, or a list; brought to the trained size by the
+            inference pipeline (the config's ``translate_pipeline``, else its test pipeline).
         batch_size (int): faces per sampler call.
         seed (int): batch ``b`` samples with ``torch.Generator().manual_seed(seed + b)``.
+        device (str, optional): where a model built from a name runs.
+        landmarks: ``[68, 2]`` (x, y) pixels per image (a list for list input), for a pipeline that aligns the
+            face by its landmarks (the real-data NFER-SDE configs); ``None``: detected by face-alignment.
         **overrides: ``sampler=dict(...)``, ``energy=dict(...) | None``, ``steps=``, ``t0=`` for this call.
 
     Returns:
@@ -55,12 +61,13 @@ def translate(model: Union[nn.Module, str], images: Union[ImageLike, Sequence[Im
                         'use inference_model for classifiers.')
     single = not isinstance(images, (list, tuple))
     items = [images] if single else list(images)
-    pipeline = _build_pipeline(model)
+    landmarks = _per_image(landmarks, len(items), single)
+    pipeline = inference_pipeline(model)
     model.eval()
     device = next(model.parameters()).device
     out = []
     for b, start in enumerate(range(0, len(items), batch_size)):
-        packed = [pipeline(_results(i)) for i in items[start:start + batch_size]]
+        packed = _packed(pipeline, items[start:start + batch_size], landmarks[start:start + batch_size])
         generator = torch.Generator(device=device).manual_seed(seed + b)
         _, translations, _ = translate_packed(model, packed, generator, **overrides)
         out += to_uint8_images(translations)

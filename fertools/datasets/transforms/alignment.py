@@ -71,6 +71,8 @@ class LandmarkAlign(BaseTransform):
     Adds ``results['align_matrix']`` (``[2, 3]``, original → aligned pixels).
     """
 
+    requires_landmarks = True  # fertools.apis adds FaceAlignmentLandmarks before it when nothing gives them
+
     def __init__(self, out_size=112, points: str = '68', template: Union[str, Sequence] = 'mean',
                  face_fraction: float = 0.75, vertical_offset: float = 0.06, interpolation: str = 'bilinear',
                  border_mode: str = 'constant', border_value=0, keys: Sequence[str] = IMAGE_KEYS):

@@ -49,6 +49,8 @@ class LandmarkHeatmaps(BaseTransform):
         sigma (float): std in heatmap pixels (e.g. 1.5 at 64², the FAN convention ~ 1 px at 64²).
     """
 
+    requires_landmarks = True  # fertools.apis adds FaceAlignmentLandmarks before it when nothing gives them
+
     def __init__(self, size=64, sigma: float = 1.5):
         self.size = None if size is None else to_size(size, 'LandmarkHeatmaps size')
         if sigma <= 0:

@@ -181,6 +181,8 @@ class GaussianNoise(BaseTransform):
     """Additive white Gaussian noise of std drawn in ``sigma`` (0–255 units) with probability ``prob``; one field
     for all channels when the image is grey (NIR stays grey)."""
 
+    applies_at_inference = False  # a synthetic degradation: dropped from the inference pipeline (fertools.apis)
+
     def __init__(self, sigma=(0.0, 8.0), prob: float = 0.5, keys: Sequence[str] = ('img', )):
         self.sigma = (float(sigma), float(sigma)) if np.isscalar(sigma) else tuple(float(s) for s in sigma)
         if self.sigma[0] < 0 or self.sigma[0] > self.sigma[1]:

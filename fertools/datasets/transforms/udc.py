@@ -370,6 +370,10 @@ class UDCDegradation(BaseTransform):
     Adds ``results['udc_preset']``.
     """
 
+    # a synthetic degradation: dropped from the inference pipeline (fertools.apis), a real photo is never
+    # degraded a second time
+    applies_at_inference = False
+
     def __init__(self, preset: str = 'poled', keys: Sequence[str] = ('img',), prob: float = 1.0,
                  seed: Optional[int] = None, fixed_per_sample: bool = False,
                  nir_wavelength_nm: Optional[float] = 850.0, **overrides):
@@ -430,6 +434,8 @@ class MPGNetUDCDegradation(BaseTransform):
         keys, seed, fixed_per_sample: as in :class:`UDCDegradation`.
         device (str): where the network runs (``'cpu'`` in data-loader workers).
     """
+
+    applies_at_inference = False  # a synthetic degradation (see UDCDegradation)
 
     def __init__(self, model: dict, keys: Sequence[str] = ('img',), seed: Optional[int] = None,
                  fixed_per_sample: bool = False, device: str = 'cpu'):
