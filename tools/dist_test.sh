@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Distributed testing with torchrun (gloo on CPU, NCCL on GPU — chosen by FERRunner).
 #   tools/dist_test.sh CONFIG CHECKPOINT NPROC_PER_NODE [tools/test.py args...]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT (or MASTER_PORT) on every
+# node; NODE_RANK 0 hosts the rendezvous at MASTER_ADDR:PORT.
+# Nodes without a shared file system: MMEngine's default metric gathering (collect_device='cpu') passes the
+# results through .dist_test/ in the working directory; add --cfg-options test_evaluator.collect_device=gpu
+# to gather over the process group instead (works with gloo on CPU too).
 set -euo pipefail
 if [ $# -lt 3 ]; then
     echo "usage: $0 CONFIG CHECKPOINT NPROC_PER_NODE [test.py args...]" >&2
@@ -13,7 +17,7 @@ NPROC=$3
 shift 3
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
+PORT=${PORT:-${MASTER_PORT:-29500}}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PYTHONPATH="${ROOT}${PYTHONPATH:+:${PYTHONPATH}}"

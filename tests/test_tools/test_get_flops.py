@@ -25,3 +25,14 @@ def test_resnet18_matches_its_known_cost(capsys):
 def test_default_shape_comes_from_the_test_pipeline():
     from fertools.utils import load_config
     assert get_flops.default_shape(load_config('configs/baselines/resnet18_synthface.py')) == (3, 64, 64)
+
+
+@pytest.mark.parametrize('config,shape', [
+    ('configs/lrdif/lrdif_synthface-udc.py', (3, 64, 64)),   # not the 32² landmark heatmaps
+    ('configs/idferm/rml_synthface.py', (1, 60, 60)),        # grey, centre crop
+])
+def test_lrdif_and_grey_models_are_counted(config, shape, capsys):
+    from fertools.utils import load_config
+    assert get_flops.default_shape(load_config(config)) == shape
+    assert run_main(get_flops.main, [config]) == 0  # LRDif: its label-free stage-2 path
+    assert 'FLOPs: ' in capsys.readouterr().out

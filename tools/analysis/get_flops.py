@@ -28,14 +28,19 @@ def parse_args(argv=None):
 
 
 def default_shape(cfg):
-    """``(C, H, W)`` from the last resize/crop of the test pipeline (3 channels), else (3, 112, 112)."""
-    size = None
+    """``(C, H, W)`` from the last resize / align / crop of the test pipeline (C = 1 after
+    ``ToGrey(keep_channels=False)``, else 3), else (3, 112, 112). ``LandmarkHeatmaps``' size is not the input's."""
+    size, channels = None, 3
     for step in (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline', []) or []:
-        for key in ('scale', 'crop_size', 'size'):
+        if step.get('type') == 'ToGrey' and not step.get('keep_channels', True):
+            channels = 1
+        if step.get('type') == 'LandmarkHeatmaps':
+            continue
+        for key in ('scale', 'crop_size', 'size', 'out_size'):
             if key in step:
                 value = step[key]
                 size = (value, value) if isinstance(value, int) else tuple(value)
-    return (3, *size) if size else (3, 112, 112)
+    return (channels, *size) if size else (3, 112, 112)
 
 
 def count(model, shape, batch):
@@ -43,6 +48,10 @@ def count(model, shape, batch):
     import torch
     from torch.utils.flop_counter import FlopCounterMode
     params = sum(p.numel() for p in model.parameters())
+    if callable(getattr(model, 'set_stage', None)):
+        model.set_stage('s2')  # LRDif: the label-free inference path (stage 1 reads the label)
+    if getattr(model, 'missing_landmarks', None) == 'raise':
+        model.missing_landmarks = 'zeros'  # the heatmaps' values do not change the cost
     unet = getattr(model, 'unet', None)
     x = torch.randn(batch, *shape)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
