@@ -115,8 +115,8 @@ def pending_batches(items: Sequence[Item], batch_size: int, out: str, rank: int 
 def model_pipeline(model):
     """The model config's test pipeline (cached on the model)."""
     if not hasattr(model, '_translate_pipeline'):
-        from fertools.apis.inference import _build_pipeline
-        model._translate_pipeline = _build_pipeline(model)
+        from fertools.apis.inference import inference_pipeline
+        model._translate_pipeline = inference_pipeline(model)
     return model._translate_pipeline
 
 

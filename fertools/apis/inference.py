@@ -81,9 +81,6 @@ def inference_pipeline(model: nn.Module) -> Compose:
     return Compose([TRANSFORMS.build(step) for step in inference_steps(model)])
 
 
-_build_pipeline = inference_pipeline  # the name fertools.apis.image_writer imports
-
-
 def _results(img: ImageLike, landmarks: Landmarks = None) -> dict:
     """A pipeline results dict of one image (path or uint8 array) and, optionally, its ``[68, 2]`` landmarks."""
     if isinstance(img, str):
