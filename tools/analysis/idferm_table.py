@@ -21,9 +21,9 @@ The identity network and the generator are shared by all seeds (the seeds vary t
 Outputs in ``--work-dir`` (default ``work_dirs/idferm_table``): ``table.md`` / ``table.csv`` / ``table.json``:
 accuracy and macro-F1 (mean ± std over the seeds); the training cost of each row from its training log
 (:func:`~fertools.utils.jobs.read_train_curve`): wall seconds per epoch (the mean iteration time x iterations per
-epoch: data loading, forward, backward and update with the row's loss) and wall seconds until the training
-accuracy of a logging window first reaches ``--train-acc`` ('-' when it never does); and the whole process's wall
-time. The runs share the machine (``--jobs``), so compare the times of rows run together, not across machines.
+epoch: data loading, forward, backward and update with the row's loss), and the iteration and wall seconds at which
+the training accuracy of a logging window first reaches ``--train-acc`` ('-' when it never does; the iteration
+does not depend on the machine's load); and the whole process's wall time. The runs share the machine (``--jobs``), so compare the times of rows run together, not across machines.
 """
 import argparse
 import csv
@@ -141,20 +141,22 @@ def iterations_per_epoch(config: str = RML_CONFIG) -> int:
 
 
 def training_cost(work_dir: str, epoch_iters: int, train_acc: float) -> dict:
-    """``dict(epoch_s, to_acc_s)`` of a finished row from its training log (``to_acc_s`` None if never reached)."""
+    """``dict(epoch_s, to_acc_s, to_acc_iter)`` of a finished row from its training log (the seconds and the
+    iteration at which a logging window's training accuracy first reached ``train_acc``; None if never)."""
     curve = read_train_curve(work_dir)
     if not curve:
-        return dict(epoch_s=None, to_acc_s=None)
-    reached = [p['seconds'] for p in curve if p['accuracy'] is not None and p['accuracy'] >= train_acc]
+        return dict(epoch_s=None, to_acc_s=None, to_acc_iter=None)
+    reached = [p for p in curve if p['accuracy'] is not None and p['accuracy'] >= train_acc]
     return dict(epoch_s=curve[-1]['seconds'] / curve[-1]['step'] * epoch_iters,
-                to_acc_s=reached[0] if reached else None)
+                to_acc_s=reached[0]['seconds'] if reached else None,
+                to_acc_iter=reached[0]['step'] if reached else None)
 
 
 def write_table(args, results) -> str:
     rows, seeds, work = args.rows.split(','), args.seeds, osp.abspath(args.work_dir)
     epoch_iters = iterations_per_epoch()
-    header = ['row', 'accuracy (%)', 'macro-F1 (%)', 'train s / epoch', f's to train acc. {args.train_acc:.0%}',
-              'process wall s'] + [f'acc. seed {s}' for s in seeds]
+    header = ['row', 'accuracy (%)', 'macro-F1 (%)', 'train s / epoch', f'iterations to train acc. {args.train_acc:.0%}',
+              f's to train acc. {args.train_acc:.0%}', 'process wall s'] + [f'acc. seed {s}' for s in seeds]
     table, records = [], {}
     for row in rows:
         got = {s: results[(row, s)] for s in seeds if (row, s) in results}
@@ -163,9 +165,11 @@ def write_table(args, results) -> str:
         accs = [r['accuracy'] for r in got.values() if 'accuracy' in r]
         f1s = [r['macro_f1'] for r in got.values() if 'macro_f1' in r]
         epoch_s = [r['epoch_s'] for r in got.values() if r['epoch_s'] is not None]
-        to_acc = [r['to_acc_s'] for r in got.values() if r['to_acc_s'] is not None]
-        reached = f'{mean_std(to_acc, 0)} ({len(to_acc)}/{len(got)})' if to_acc else '-'
-        cells = [ROWS[row][0], mean_std(accs), mean_std(f1s), mean_std(epoch_s, 1), reached,
+        reached = []
+        for key in ('to_acc_iter', 'to_acc_s'):
+            values = [r[key] for r in got.values() if r[key] is not None]
+            reached.append(f'{mean_std(values, 0)} ({len(values)}/{len(got)})' if values else '-')
+        cells = [ROWS[row][0], mean_std(accs), mean_std(f1s), mean_std(epoch_s, 1), *reached,
                  mean_std([r['wall_s'] for r in got.values()], 0)]
         cells += [f'{got[s]["accuracy"]:.1f}' if 'accuracy' in got.get(s, {}) else '-' for s in seeds]
         table.append(cells)
