@@ -13,7 +13,8 @@ Each weight is one ``tools/train.py CONFIG --cfg-options model.id_loss.loss_weig
 test subjects). The identity error is ``1 - identity_closer_rate``: the share of generated faces that are not
 closer (by the identity network) to their own subject's neutral face than to every other subject's — the
 paper's "identity errors" with this set's face recogniser in place of FaceNet's 1.242 threshold.
-The Markdown table is printed and written to ``WORK_DIR/table.md`` (figures in ``table.json``).
+The validation subjects' closer rates (the run's last ``Iter(val)`` line, the figures to choose w1 on) are
+columns too. The Markdown table is printed and written to ``WORK_DIR/table.md`` (figures in ``table.json``).
 """
 import argparse
 import json
@@ -30,9 +31,12 @@ from fertools.utils.jobs import train  # noqa: E402
 
 DEFAULT_CONFIG = 'configs/idferm/hng_synthface.py'
 TEST_LINE = re.compile(r'Test after training: (.*)')
+VAL_LINE = re.compile(r'Iter\(val\) \[\d+/\d+\] (.*)')
 METRIC = re.compile(r'([\w/]+): ([-+0-9.eE]+|nan|inf)')
 #: (table column, metric key, scale): rates in %, the rest as logged
-COLUMNS = (('identity error (%)', 'hng/identity_closer_rate', 'error'),
+COLUMNS = (('val identity closer (%)', 'val/hng/identity_closer_rate', 100.0),
+           ('val pixel closer (%)', 'val/hng/pixel_closer_rate', 100.0),
+           ('identity error (%)', 'hng/identity_closer_rate', 'error'),
            ('identity closer (%)', 'hng/identity_closer_rate', 100.0),
            ('pixel closer (%)', 'hng/pixel_closer_rate', 100.0),
            ('L1 to own neutral', 'hng/l1', 1.0),
@@ -52,15 +56,22 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def read_test_figures(work_dir: str) -> dict:
-    """``{metric: value}`` from the last "Test after training" line of the run's logs ({} when none)."""
+def read_test_figures(work_dir: str, line: re.Pattern = TEST_LINE) -> dict:
+    """``{metric: value}`` from the last ``line`` (default: the "Test after training" line; :data:`VAL_LINE`: the
+    validation loop's) of the run's logs ({} when none)."""
     logs = sorted(p for p in (osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs) if p.endswith('.log'))
     for path in reversed(logs):
         with open(path) as f:
-            lines = TEST_LINE.findall(f.read())
+            lines = line.findall(f.read())
         if lines:
             return {k: float(v) for k, v in METRIC.findall(lines[-1])}
     return {}
+
+
+def read_figures(work_dir: str) -> dict:
+    """The test figures and, prefixed ``val/``, the validation figures of a run."""
+    val = read_test_figures(work_dir, VAL_LINE)
+    return dict(read_test_figures(work_dir), **{f'val/{k}': v for k, v in val.items()})
 
 
 def table(rows: dict) -> str:
@@ -89,7 +100,7 @@ def main(argv=None):
     def run(weight):
         work_dir = osp.join(work, f'w{weight:g}')
         result = train(args.config, work_dir, [f'model.id_loss.loss_weight={weight}', *args.cfg_options], threads)
-        figures = read_test_figures(work_dir)
+        figures = read_figures(work_dir)
         print(f'[{time.strftime("%H:%M:%S")}] w1 = {weight:g}: {figures} ({result["wall_s"]} s)', flush=True)
         return weight, dict(figures=figures, wall_s=result['wall_s'], command=result['command'])
 
