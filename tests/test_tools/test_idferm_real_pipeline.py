@@ -26,7 +26,7 @@ from fertools.registry import DATASETS, MODELS
 from fertools.structures.landmarks68 import mean_shape
 from fertools.utils import load_config, run_main
 from fertools.utils.config import merge_cfg_options
-from toy_plugin.helpers import REPO_ROOT, load_tool
+from toy_plugin.helpers import REPO_ROOT, dump_plain_config, load_tool, plain_config_text
 
 CONFIGS = osp.join(REPO_ROOT, 'configs', 'idferm')
 TINY_HNG = osp.join(osp.dirname(osp.abspath(__file__)), 'tiny_hng_config.py')
@@ -65,24 +65,12 @@ def _config(name, cache, **options):
     return cfg
 
 
-def _plain_text(cfg):
-    return ''.join(f'{key} = {value!r}\n' for key, value in cfg.to_dict().items())
-
-
 @pytest.fixture(scope='module', autouse=True)
-def plain_config_text():
+def plain_config_pretty_text():
     """Config text without yapf (MMEngine formats every logged / dumped / checkpointed config: seconds each)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Config, 'pretty_text', property(_plain_text))
+        patch.setattr(Config, 'pretty_text', property(plain_config_text))
         yield
-
-
-def _dump(cfg, out, name):
-    """``cfg`` as the plain Python config file ``out/<name>.py`` for the tools."""
-    path = osp.join(out, f'{name}.py')
-    with open(path, 'w') as f:
-        f.write(_plain_text(cfg))
-    return path
 
 
 def _files(root):
@@ -94,7 +82,7 @@ def _files(root):
 def _train(cfg, tmp, name):
     """tools/train.py on `cfg` (dumped to `tmp`); the run's log text."""
     work_dir = osp.join(tmp, name)
-    assert run_main(load_tool('train').main, [_dump(cfg, tmp, name), '--work-dir', work_dir]) == 0
+    assert run_main(load_tool('train').main, [dump_plain_config(cfg, tmp, name), '--work-dir', work_dir]) == 0
     return open(glob.glob(osp.join(work_dir, '*', '*.log'))[0]).read()
 
 
@@ -209,7 +197,7 @@ def references(run):
     checkpoint = osp.join(tmp, 'hng_random.pth')
     torch.save(dict(state_dict=MODELS.build(hng.model).state_dict()), checkpoint)
     oracle = _config('rml_real_neutral_oulu_vis', run['cache'], data_root=run['oulu'])
-    dataset = _dump(oracle, tmp, 'rml_real_neutral_oulu_vis')
+    dataset = dump_plain_config(oracle, tmp, 'rml_real_neutral_oulu_vis')
     out = osp.join(tmp, 'references')
     assert run_main(load_tool('generate_references').main, [TINY_HNG, checkpoint, '--dataset', dataset, '--split',
                                                             'all', '--out', out, '--batch-size', '32']) == 0
@@ -267,7 +255,7 @@ def test_a_missing_reference_is_one_line_naming_it_and_the_command(references, c
     os.remove(osp.join(out, lost))
     cfg = _config('rml_oulu_vis', references['cache'], data_root=references['oulu'])
     cfg.train_dataloader.dataset.dataset.image_root = out
-    path = _dump(cfg, references['tmp'], 'rml_oulu_vis_incomplete')
+    path = dump_plain_config(cfg, references['tmp'], 'rml_oulu_vis_incomplete')
     capsys.readouterr()
     assert run_main(load_tool('train').main, [path, '--work-dir', osp.join(references['tmp'], 'incomplete')]) == 1
     error, rerun = capsys.readouterr().err.strip().split('\n')[-2:]
@@ -294,7 +282,7 @@ def test_kfold_runs_the_oracle_ckplus_config(run, monkeypatch, capsys):
     cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
     for key in ('train_dataloader', 'test_dataloader'):
         cfg[key].dataset.val_offset = 0
-    path = _dump(cfg, run['tmp'], 'rml_real_neutral_ckplus_kfold')
+    path = dump_plain_config(cfg, run['tmp'], 'rml_real_neutral_ckplus_kfold')
     work = osp.join(run['tmp'], 'kfold')
     capsys.readouterr()
     assert run_main(load_tool('kfold').main, [path, '--folds', '2', '--threads', '1', '--work-dir', work]) == 0

@@ -22,7 +22,7 @@ from fertools.registry import DATASETS, MODELS
 from fertools.structures.landmarks68 import mean_shape
 from fertools.utils import load_config, run_main
 from fertools.utils.config import merge_cfg_options
-from toy_plugin.helpers import REPO_ROOT
+from toy_plugin.helpers import REPO_ROOT, dump_plain_config, plain_config_text
 
 CONFIGS = osp.join(REPO_ROOT, 'configs', 'nfer_sde')
 SIZE = 32  # faces written, score net and face crop (the configs: 256)
@@ -62,24 +62,12 @@ def _config(name, cache, size=None, **options):
     return cfg
 
 
-def _plain_text(cfg):
-    return ''.join(f'{key} = {value!r}\n' for key, value in cfg.to_dict().items())
-
-
 @pytest.fixture(scope='module', autouse=True)
-def plain_config_text():
+def plain_config_pretty_text():
     """Config text without yapf (MMEngine formats every logged / dumped / checkpointed config: seconds each)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Config, 'pretty_text', property(_plain_text))
+        patch.setattr(Config, 'pretty_text', property(plain_config_text))
         yield
-
-
-def _dump(cfg, out, name):
-    """``cfg`` as the plain Python config file ``out/<name>.py`` for the tools."""
-    path = osp.join(out, f'{name}.py')
-    with open(path, 'w') as f:
-        f.write(_plain_text(cfg))
-    return path
 
 
 def _shrink_score_net(cfg):
@@ -152,7 +140,7 @@ def run(tmp_path_factory):
     score_cfg.train_dataloader.batch_size = 4
     score_cfg.default_hooks.logger.interval = 1
     score_cfg.custom_hooks = score_cfg.custom_hooks[:1]  # EMA (no preview grid, no test: not this test's subject)
-    score_path = _dump(score_cfg, tmp, 'score_oulu_casia')
+    score_path = dump_plain_config(score_cfg, tmp, 'score_oulu_casia')
     score_dir = osp.join(tmp, 'score')
     assert run_main(_tool('tools/train.py').main, [score_path, '--work-dir', score_dir]) == 0
 
@@ -168,11 +156,11 @@ def run(tmp_path_factory):
     with open(osp.join(landmark_dir, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(landmark_dir, 'iter_1.pth'))
     nfer_cfg.model.energy.energies[0].checkpoint = landmark_dir
-    nfer_path = _dump(nfer_cfg, tmp, 'nfer_sde_oulu_casia')
+    nfer_path = dump_plain_config(nfer_cfg, tmp, 'nfer_sde_oulu_casia')
 
     src_cfg = _config('d_vis_cfee', cache, SIZE)
     src_cfg.train_dataloader.dataset.data_root = cfee
-    src_path = _dump(src_cfg, tmp, 'd_vis_cfee')
+    src_path = dump_plain_config(src_cfg, tmp, 'd_vis_cfee')
     out = osp.join(tmp, 'cfee_nir')
     translate = [nfer_path, osp.join(score_dir, 'iter_2.pth'), '--batch-size', '8', '--device', 'cpu']
     assert run_main(_tool('tools/translate.py').main, translate + ['--src', src_path, '--split', 'train',
@@ -222,7 +210,7 @@ def test_fer_trains_on_oulu_nir_plus_translated_cfee_and_tests(run):
     cfg.train_cfg.max_iters = 2
     cfg.train_dataloader.batch_size = 8
     cfg.default_hooks.logger.interval = 1
-    path = _dump(cfg, run['tmp'], 'fer_oulu_casia_nir_cfee')
+    path = dump_plain_config(cfg, run['tmp'], 'fer_oulu_casia_nir_cfee')
     nir, cfee = (DATASETS.build(d) for d in cfg.train_dataloader.dataset.datasets)
     train = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(train) == len(nir) + len(cfee) == (OULU_SUBJECTS // FOLDS) * 6 * 3 + CFEE_SUBJECTS * 6

@@ -37,3 +37,17 @@ def load_tool(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def plain_config_text(cfg):
+    """``cfg`` as plain ``key = repr(value)`` lines: a loadable config text without yapf (MMEngine formats every
+    logged / dumped / checkpointed config with it: seconds each)."""
+    return ''.join(f'{key} = {value!r}\n' for key, value in cfg.to_dict().items())
+
+
+def dump_plain_config(cfg, out, name):
+    """``cfg`` as the plain Python config file ``out/<name>.py`` for the tools; its path."""
+    path = osp.join(out, f'{name}.py')
+    with open(path, 'w') as f:
+        f.write(plain_config_text(cfg))
+    return path
