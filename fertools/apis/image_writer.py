@@ -18,6 +18,7 @@ import os.path as osp
 from typing import Callable, List, Sequence, Tuple
 
 from fertools.datasets.folder_images import IMAGE_EXTS, relative_name
+from fertools.utils.image_io import write_image_atomic as write_image
 
 __all__ = ['IMAGE_EXTS', 'folder_items', 'dataset_items', 'output_path', 'write_image', 'check_settings',
            'pending_batches', 'translate_batches']
@@ -71,17 +72,6 @@ def output_path(out: str, rel: str) -> str:
     """Where the output of source ``rel`` goes: ``out/rel``, with ``.png`` added to a name without an image
     extension."""
     return osp.join(out, rel if osp.splitext(rel)[1].lower() in IMAGE_EXTS else rel + '.png')
-
-
-def write_image(path: str, image) -> None:
-    """Write ``image`` (``uint8 [H, W]`` or BGR ``[H, W, 3]``) atomically (temp file + rename)."""
-    import mmcv
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    root, ext = osp.splitext(path)
-    tmp = f'{root}.tmp-{os.getpid()}{ext}'
-    if not mmcv.imwrite(image, tmp):
-        raise IOError(f'cannot write {tmp!r}')
-    os.replace(tmp, path)
 
 
 def check_settings(out: str, settings: dict, file_name: str) -> None:

@@ -26,9 +26,10 @@ from typing import Iterable, List, Optional
 
 import cv2
 
+from fertools.utils.image_io import write_image_atomic
 from .reader_utils import DatasetLayoutError
 
-__all__ = ['VideoFrames', 'VideoDecodeError', 'write_atomic_image']
+__all__ = ['VideoFrames', 'VideoDecodeError']
 
 #: Name of the per-video metadata file in the cache.
 INFO_FILE = 'frames.json'
@@ -36,15 +37,6 @@ INFO_FILE = 'frames.json'
 
 class VideoDecodeError(DatasetLayoutError):
     """A video file cannot be opened or decoded by OpenCV."""
-
-
-def write_atomic_image(path: str, img) -> None:
-    """Write ``img`` (``uint8 [H, W(, 3)]`` BGR) to ``path`` through a temporary file and ``os.replace``."""
-    root, ext = osp.splitext(path)
-    tmp = f'{root}.tmp-{os.getpid()}{ext}'
-    if not cv2.imwrite(tmp, img):
-        raise OSError(f'cannot write image {tmp!r} (disk full or folder not writable?)')
-    os.replace(tmp, path)
 
 
 class VideoFrames:
@@ -131,7 +123,7 @@ class VideoFrames:
                 raise VideoDecodeError(f'video {self.video!r} stopped decoding at frame {i} of {n}; re-download '
                                        'it or re-encode it (e.g. MJPG or H.264).')
             if img is not None:
-                write_atomic_image(self.path(i), img)
+                write_image_atomic(self.path(i), img)
         cap.release()
         return len(todo)
 
