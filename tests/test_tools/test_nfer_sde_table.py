@@ -48,3 +48,16 @@ def test_net_seed_shares_the_networks_by_every_seed():
 def test_unknown_row_is_refused():
     with pytest.raises(SystemExit):
         nfer_sde_table.parse_args(['--rows', 'nfer_sde,cycle_gan'])
+
+
+def test_quality_seeds_score_only_the_named_seeds(monkeypatch, tmp_path):
+    steps = []
+    monkeypatch.setattr(nfer_sde_table, 'run_step', lambda name, cmd, work_dir, threads, parse=None: steps.append(
+        (name, cmd)) or {})
+    monkeypatch.setattr(nfer_sde_table, 'checkpoint_of', lambda net_dir: f'{net_dir}/iter_1.pth')
+    args = nfer_sde_table.parse_args(['--seeds', '0', '1', '--quality-seeds', '0', '--work-dir', str(tmp_path)])
+    for seed in (0, 1):
+        nfer_sde_table.row_job(args, 'cond', seed, 1, lambda net: f'/nets/{net}')
+    assert [name for name, _ in steps] == ['cond translation', 'cond quality', 'cond FER', 'cond translation',
+                                           'cond FER']
+    assert '--seed' in steps[3][1] and steps[3][1][steps[3][1].index('--seed') + 1] == '1'

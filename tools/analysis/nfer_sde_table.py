@@ -93,6 +93,9 @@ def parse_args(argv=None):
     p.add_argument('--steps', type=int, default=40, help='respaced sampler steps of the diffusion rows')
     p.add_argument('--quality-subjects', type=int, default=3,
                    help='test subjects whose translations are scored (PSNR/SSIM; 0: skip)')
+    p.add_argument('--quality-seeds', type=int, nargs='+', default=None,
+                   help='score the translations of these seeds only (default: every seed); the image-quality '
+                        'columns then average over them')
     p.add_argument('--work-dir', default='work_dirs/nfer_sde_table')
     p.add_argument('--fer-options', nargs='*', default=[], help='extra --cfg-options of every FER run')
     p.add_argument('--net-options', nargs='*', default=[], help='extra --cfg-options of every network training')
@@ -161,7 +164,7 @@ def row_job(args, row: str, seed: int, threads: int, net_dir) -> dict:
                '--seed', str(seed), '--batch-size', '48', '--device', 'cpu']
         cmd += ['--cfg-options', *sampler, *opts] if sampler or opts else []
         result['translate'] = run_step(f'{row} translation', cmd, osp.join(out, 'translate'), threads)
-        if args.quality_subjects > 0:
+        if args.quality_subjects > 0 and (args.quality_seeds is None or seed in args.quality_seeds):
             cmd = [*tool_command('test.py'), translator, ckpt, '--work-dir', osp.join(out, 'quality'), '--cfg-options',
                    f'test_dataloader.dataset.max_subjects={args.quality_subjects}', *sampler, *opts]
             cmd += [f'model.seed={seed}'] if diffusion else []
@@ -215,8 +218,7 @@ def write_table(args, results) -> str:
         csv.writer(f).writerows([header, *table])
     with open(osp.join(work, 'table.json'), 'w') as f:
         json.dump(dict(seeds=seeds, net_seed=args.net_seed, steps=args.steps, quality_subjects=args.quality_subjects,
-                       rows=records), f,
-                  indent=1)
+                       quality_seeds=args.quality_seeds, rows=records), f, indent=1)
     return '\n'.join(md)
 
 
