@@ -1,8 +1,10 @@
-# LRDif model for CPU runs (SynthFace): tiny UDCformer at 64 px, a tiny open_clip (random init, frozen —
-# the documented SynthFace default; `--cfg-options clip_pretrained=/path/to/file` loads real weights
-# of the architecture named in model.clip.model_name), prior C = 64, T = 4, x0-parameterisation.
+# LRDif model for CPU runs (SynthFace): tiny UDCformer at 64 px, a tiny open_clip pretrained on SynthFace faces
+# of other identities (frozen; configs/clip/clip_tiny_synthface.py, trained on first use and cached under
+# ~/.cache/fertools/clip; `--cfg-options clip_pretrained=/path/to/file` loads real weights of the architecture
+# named in model.clip.model_name, `clip_pretrained=None` the random CLIP of earlier runs), prior C = 64, T = 4,
+# x0-parameterisation.
 # Both stages live in one model (stage='auto'); LRDifStageSwitchHook hands over from S1 to S2.
-clip_pretrained = None  # `--cfg-options clip_pretrained=/path/to/file` switches the weights
+clip_pretrained = 'configs/clip/clip_tiny_synthface.py'  # a CLIP pretraining config (cached weights) or a weights file
 model = dict(
     type='LRDif',
     stage='auto',

@@ -4,3 +4,4 @@ from . import backbones, classifiers, data_preprocessors, diffusion, energies, h
 from . import gans, samplers, translators  # noqa: F401
 from . import degradations  # noqa: F401
 from . import identity  # noqa: F401
+from . import clip  # noqa: F401

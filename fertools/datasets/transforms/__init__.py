@@ -4,6 +4,7 @@ The pipeline results dict and the packed sample follow ``docs/contracts.md``. Ev
 imported here so the registry's lazy ``locations`` find them all.
 """
 from .alignment import LandmarkAlign, umeyama_similarity
+from .caption import SynthFaceCaption  # noqa: F401
 from .formatting import PackFERInputs, image_to_tensor
 from .geometric import (CenterCropFER, FiveCropFlip, RandomAffineFER, RandomCropFER, RandomFlipFER,
                         RandomResizedCropFER, ResizeFER)

@@ -1,14 +1,16 @@
 """Frozen CLIP image and text encoders (E_I, E_L of LRDif eq. 1 and 15) through ``open_clip``.
 
 Weights are never downloaded: ``pretrained`` is a LOCAL file (``.pt``/``.bin``/``.safetensors`` of the
-open_clip model named by ``model_name``), or ``None`` for a randomly initialised, frozen encoder (the
-documented default of the SynthFace configs, which must run without weights). Real-data configs set
-``require_pretrained=True`` so that a missing file stops the run with a message naming the file and the
-config key (``clip_pretrained``).
+open_clip model named by ``model_name``), a CLIP pretraining CONFIG (``.py``, e.g.
+``configs/clip/clip_tiny_synthface.py``, the SynthFace configs' default: its weights are trained once and
+cached under the user cache directory, see :mod:`fertools.models.clip.pretrained_cache`), or ``None`` for a
+randomly initialised, frozen encoder. Real-data configs set ``require_pretrained=True`` so that a missing file
+stops the run with a message naming the file and the config key (``clip_pretrained``).
 
-Small architectures (no weights exist for them; random init, frozen) are registered with open_clip through
-``open_clip.add_model_config`` (a JSON written to a temporary folder): see :data:`FERTOOLS_CLIP_ARCHS`,
-or pass your own ``arch_cfg=dict(embed_dim=..., vision_cfg=..., text_cfg=...)`` with a new ``model_name``.
+Small architectures (no released weights: random init, or pretrained by ``configs/clip/``) are registered with
+open_clip through ``open_clip.add_model_config`` (a JSON written to a temporary folder): see
+:data:`FERTOOLS_CLIP_ARCHS`, or pass your own ``arch_cfg=dict(embed_dim=..., vision_cfg=..., text_cfg=...)`` with a
+new ``model_name``.
 
 Inputs and caching:
 
@@ -89,7 +91,9 @@ class OpenCLIPEncoder(nn.Module):
 
     Args:
         model_name (str): open_clip architecture ('ViT-B-32', …, or a name from :data:`FERTOOLS_CLIP_ARCHS`).
-        pretrained (str, optional): LOCAL weights file. None → random init (frozen).
+        pretrained (str, optional): LOCAL weights file, or a CLIP pretraining config ``.py`` (relative paths
+            are tried from the working directory, then the repository root) whose cached weights are used
+            (trained first when absent). None → random init.
         require_pretrained (bool): raise if ``pretrained`` is None (real-data configs).
         arch_cfg (dict, optional): architecture to register under ``model_name`` (open_clip JSON schema).
         input_mean, input_std (3 floats): the data preprocessor's normalisation, 0–255 RGB (ImageNet's by
@@ -99,6 +103,8 @@ class OpenCLIPEncoder(nn.Module):
         prompt_words (dict, optional): overrides of :data:`PROMPT_WORDS`.
         cache_image_features (bool): cache eval-mode image features by image content (see module doc).
         max_cache_entries (int): bound of that cache.
+        frozen (bool): no gradients and always eval mode (LRDif's E_I/E_L). ``False`` only for pretraining
+            (:class:`~fertools.models.clip.CLIPContrastivePretrainer` trains ``self.clip``).
     """
 
     def __init__(self, model_name: str = 'ViT-B-32', pretrained: Optional[str] = None,
@@ -106,7 +112,7 @@ class OpenCLIPEncoder(nn.Module):
                  input_mean: Sequence[float] = IMAGENET_MEAN, input_std: Sequence[float] = IMAGENET_STD,
                  normalize: bool = True, prompt_template: str = 'a photo of a {} face.',
                  prompt_words: Optional[dict] = None, cache_image_features: bool = True,
-                 max_cache_entries: int = 200_000):
+                 max_cache_entries: int = 200_000, frozen: bool = True):
         super().__init__()
         try:
             import open_clip
@@ -121,6 +127,9 @@ class OpenCLIPEncoder(nn.Module):
                            f'open_clip.list_models() or {sorted(FERTOOLS_CLIP_ARCHS)}, or give arch_cfg=.')
         if pretrained is not None:
             pretrained = osp.expanduser(str(pretrained))
+            if pretrained.endswith('.py'):  # a pretraining config: its weights file (trained once, then cached)
+                from fertools.models.clip.pretrained_cache import clip_weights_from_config
+                pretrained = clip_weights_from_config(pretrained, model_name=model_name)
             if not osp.isfile(pretrained):
                 raise FileNotFoundError(
                     f'OpenCLIPEncoder: CLIP weights file {pretrained!r} (config key `clip_pretrained`: '
@@ -138,8 +147,10 @@ class OpenCLIPEncoder(nn.Module):
         self.clip = open_clip.create_model(model_name, pretrained=pretrained, pretrained_image=False,
                                            pretrained_text=False, device='cpu')
         self.tokenizer = open_clip.get_tokenizer(model_name)
-        self.clip.requires_grad_(False)
-        self.clip.eval()
+        self.frozen = bool(frozen)
+        if self.frozen:
+            self.clip.requires_grad_(False)
+            self.clip.eval()
         cfg = open_clip.get_model_config(model_name)
         self.embed_dim = int(cfg['embed_dim'])
         image_size = getattr(self.clip.visual, 'image_size', cfg['vision_cfg'].get('image_size', 224))
@@ -180,9 +191,10 @@ class OpenCLIPEncoder(nn.Module):
         self.register_buffer('input_std', std.expand(3).reshape(1, 3, 1, 1).clone(), persistent=False)
 
     def train(self, mode: bool = True):
-        """The encoder is frozen: it stays in eval mode whatever the parent's mode."""
+        """A frozen encoder stays in eval mode whatever the parent's mode."""
         super().train(mode)
-        self.clip.eval()
+        if self.frozen:
+            self.clip.eval()
         return self
 
     def clear_cache(self) -> None:

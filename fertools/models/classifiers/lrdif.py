@@ -78,7 +78,8 @@ class LRDif(FERBaseModel):
             filled from ``backbone.out_channels`` when missing). Must implement ``loss``/``predict``.
         clip (dict): frozen E_I/E_L, ``dict(type='OpenCLIPEncoder', model_name=..., pretrained=...)``.
             Its ``input_mean``/``input_std`` are filled from the data preprocessor's mean/std.
-        clip_pretrained (str, optional): LOCAL CLIP weights file; when given it overrides
+        clip_pretrained (str, optional): a LOCAL CLIP weights file, or a CLIP pretraining config
+            (``configs/clip/*.py``: its weights are trained once and cached); when given it overrides
             ``clip.pretrained`` (so ``--cfg-options clip_pretrained=/path/to/file`` switches to real
             weights). None keeps ``clip.pretrained``.
         fpen_s1, fpen_s2 (dict): ``dict(type='FPEN', ...)``; ``in_channels`` (text+image dim for S1, image dim
