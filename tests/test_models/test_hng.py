@@ -262,10 +262,17 @@ def test_configs_build_and_name_registered_parts(name):
     assert model.loss_routes == {'encoder': ['loss_feat', 'loss_id', 'loss_pix'], 'decoder': None}
     assert model.image_size == 64 and model.adv_loss.loss_weight < model.feat_loss.loss_weight
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        dataset = cfg[loader].dataset
-        assert dataset.type in DATASETS and dataset.with_neutral is True
-        assert all(t['type'] in TRANSFORMS for t in dataset.pipeline)
+        for dataset in cfg[loader].dataset.get('datasets', [cfg[loader].dataset]):  # the parts of a ConcatDataset
+            assert dataset.type in DATASETS and dataset.with_neutral is True
+            assert all(t['type'] in TRANSFORMS for t in dataset.pipeline)
     assert [m['type'] for m in cfg.test_evaluator] == ['HardNegativeMetric', 'ImageQualityMetric']
     assert all(m['type'] in METRICS for m in cfg.val_evaluator)
     assert all(h['type'] in HOOKS for h in cfg.custom_hooks)
     assert set(cfg.optim_wrapper) == {'constructor', 'encoder', 'decoder', 'discriminator'}
+    if name == 'hng_synthface':  # the seed-0 train split (same people split as val / test) + other people
+        own, extra = cfg.train_dataloader.dataset.datasets
+        keys = ('num_subjects', 'seed', 'split_ratios', 'image_size', 'difficulty')
+        assert {k: own[k] for k in keys} == {k: cfg.test_dataloader.dataset[k] for k in keys}
+        assert (own.split, cfg.val_dataloader.dataset.split, cfg.test_dataloader.dataset.split) == ('train', 'val',
+                                                                                                   'test')
+        assert extra.seed not in (cfg.test_dataloader.dataset.seed, 1000)  # 1000: the identity network's people

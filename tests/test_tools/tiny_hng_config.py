@@ -10,7 +10,9 @@ test_pipeline = [
     dict(type='ResizeFER', scale=(size, size)),
     dict(type='PackFERInputs'),
 ]
-train_dataloader = dict(batch_size=4, dataset=synth)
+train_dataloader = dict(batch_size=4, dataset=dict(  # one small set instead of the base's two-part ConcatDataset
+    _delete_=True, type='SynthFaceDataset', split='train', split_ratios=(0.6, 0.15, 0.25), seed=0, with_neutral=True,
+    pipeline={{_base_.train_pipeline}}, **synth))
 val_dataloader = dict(batch_size=8, dataset=dict(synth, pipeline=test_pipeline))
 test_dataloader = dict(batch_size=8, dataset=dict(synth, pipeline=test_pipeline))
 widths = (4, 8)
