@@ -42,7 +42,8 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=25),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1))
 hng_test_keys = ('hng/identity_closer_rate', 'hng/pixel_closer_rate', 'hng/l1', 'hng/neutral_rate',
-                 'hng/neutral_rate_source', 'img/psnr', 'img/ssim')
+                 'hng/neutral_rate_source', 'hng/neutral_prob', 'hng/neutral_prob_source',
+                 'hng/neutral_prob_higher_rate', 'img/psnr', 'img/ssim')
 custom_hooks = [
     # TensorBoard image "translation": query | generated neutral face | real neutral face
     dict(type='TranslationVisualizationHook', interval=500, num_images=8, target_key='neutral_img'),

@@ -85,7 +85,7 @@ class BrightnessClassifier(nn.Module):
     def forward(self, inputs, data_samples=None, mode='tensor'):
         self.seen.append(tuple(inputs.shape))
         dark = (inputs.mean((1, 2, 3)) < 0.5).float()
-        return torch.stack([1 - dark, dark], 1)
+        return torch.stack([1 - dark, dark], 1) * 4  # logits: softmax 0.018 / 0.982
 
 
 def test_neutral_rate_of_generated_faces_and_queries():
@@ -96,6 +96,10 @@ def test_neutral_rate_of_generated_faces_and_queries():
     metric = METRICS.build(dict(type='HardNegativeMetric', classifier=classifier))
     result = evaluate(metric, samples_for(gallery[subjects], subjects, gallery, source))
     assert result['hng/neutral_rate'] == 1.0 and result['hng/neutral_rate_source'] == 0.0
+    high = torch.tensor([0.0, 4.0]).softmax(0)[1].item()
+    assert result['hng/neutral_prob'] == pytest.approx(high, rel=1e-5) and result['hng/neutral_prob_source'] == \
+        pytest.approx(1 - high, rel=1e-5)
+    assert result['hng/neutral_prob_higher_rate'] == 1.0
     assert classifier.seen[0][1:] == (3, 16, 16)  # resized to its input size, grey replicated to its channels
 
 

@@ -16,7 +16,10 @@ own subject. On held-out subjects (the val / test split of a subject-independent
   the gallery is the set of neutral faces ``gt_img`` of the evaluated subjects (one per subject: the first
   seen); ``l1`` is the mean pixel L1 of x* to its own subject's neutral face;
 - **neutral-ness** (optional, with an expression classifier): ``neutral_rate``, the share of generated faces
-  classified neutral, next to ``neutral_rate_source``, the share of the queries themselves (``source_img``).
+  classified neutral, next to ``neutral_rate_source``, the share of the queries themselves (``source_img``);
+  and, since a weak classifier may call almost nothing neutral, its soft reading: ``neutral_prob`` /
+  ``neutral_prob_source``, the mean softmax probability of the neutral class, and ``neutral_prob_higher_rate``,
+  the share of queries whose generated face gets a higher neutral probability than the query itself.
 
 Rates are fractions in [0, 1]. Vectorised: one ``cdist`` of all queries against the gallery.
 """
@@ -62,7 +65,8 @@ class HardNegativeMetric(BaseMetric):
     Each data sample carries ``pred_img`` (x*), ``gt_img`` (the real neutral face of its subject), optionally
     ``source_img`` (the query), all ``[C, H, W]`` in [0, 1], and ``subject_id``. Keys, with the default prefix
     ``hng``: ``hng/pixel_closer_rate``, ``hng/l1``, and with ``identity_network`` ``hng/identity_closer_rate``,
-    with ``classifier`` ``hng/neutral_rate`` and ``hng/neutral_rate_source``.
+    with ``classifier`` ``hng/neutral_rate``, ``hng/neutral_rate_source``, ``hng/neutral_prob``,
+    ``hng/neutral_prob_source`` and ``hng/neutral_prob_higher_rate``.
 
     Args:
         identity_network (dict | nn.Module, optional): the identity network, a module or the keyword arguments of
@@ -130,8 +134,8 @@ class HardNegativeMetric(BaseMetric):
         return self.identity_network.identity_features(images.to(self.device))[0].float().cpu()
 
     @torch.no_grad()
-    def is_neutral(self, images: torch.Tensor) -> torch.Tensor:
-        """``[B, C, H, W]`` in [0, 1] → ``BoolTensor[B]``: classified as the neutral class."""
+    def neutral_probability(self, images: torch.Tensor) -> torch.Tensor:
+        """``[B, C, H, W]`` in [0, 1] → ``[B, K]`` the classifier's softmax probabilities (CPU)."""
         model = self.classifier
         size = (model.dataset_meta or {}).get('input_size')
         x = images.to(self.device)
@@ -144,7 +148,7 @@ class HardNegativeMetric(BaseMetric):
             x = x.mean(1, keepdim=True).expand(-1, channels, -1, -1)
         uint8 = (x.clamp(0, 1) * 255).round().to(torch.uint8)
         inputs = model.data_preprocessor(dict(inputs=uint8), False)['inputs']
-        return (model(inputs, mode='tensor').argmax(1) == self.neutral_index).cpu()
+        return model(inputs, mode='tensor').float().softmax(1).cpu()
 
     # ------------------------------------------------------------------------------------------- metric
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
@@ -159,8 +163,11 @@ class HardNegativeMetric(BaseMetric):
                 row['pred_id'] = feat
         if self.classifier is not None:
             source = _stack(samples, 'source_img')
-            for row, a, b in zip(rows, self.is_neutral(pred).tolist(), self.is_neutral(source).tolist()):
-                row.update(neutral=a, neutral_source=b)
+            probs, probs_source = self.neutral_probability(pred), self.neutral_probability(source)
+            for row, p, q in zip(rows, probs, probs_source):
+                row.update(neutral=int(p.argmax()) == self.neutral_index, neutral_prob=float(p[self.neutral_index]),
+                           neutral_source=int(q.argmax()) == self.neutral_index,
+                           neutral_prob_source=float(q[self.neutral_index]))
         first = []  # samples whose subject's neutral face joins the gallery (once per subject and rank)
         for i, row in enumerate(rows):
             if row['subject'] not in self._seen:
@@ -204,4 +211,8 @@ class HardNegativeMetric(BaseMetric):
         if 'neutral' in results[0]:
             out['neutral_rate'] = sum(r['neutral'] for r in results) / len(results)
             out['neutral_rate_source'] = sum(r['neutral_source'] for r in results) / len(results)
+            out['neutral_prob'] = sum(r['neutral_prob'] for r in results) / len(results)
+            out['neutral_prob_source'] = sum(r['neutral_prob_source'] for r in results) / len(results)
+            out['neutral_prob_higher_rate'] = sum(r['neutral_prob'] > r['neutral_prob_source']
+                                                  for r in results) / len(results)
         return out
