@@ -7,6 +7,7 @@ interrupted study resumes where it stopped. The figures come from the run's log:
 A, fer/macro_f1: F`` of :class:`~fertools.engine.hooks.TestAfterTrainHook`), in %.
 """
 import json
+import math
 import os
 import os.path as osp
 import re
@@ -20,7 +21,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from .setup_env import REPO_ROOT
 
 __all__ = ['TEST_LINE', 'read_test_metrics', 'read_train_curve', 'checkpoint_of', 'run_step', 'run_tasks',
-           'tool_command', 'train', 'mean_std']
+           'available_cores', 'tool_command', 'train', 'mean_std', 'standard_error', 'seeds_for_standard_error']
 
 TEST_LINE = re.compile(r'(?:Iter\(test\)|Test after training:).*?fer/accuracy: ([0-9.]+),?\s+fer/macro_f1: ([0-9.]+)')
 
@@ -127,18 +128,35 @@ def train(config: str, work_dir: str, options: Sequence[str], threads: int) -> D
     return run_step(f'run {config}', cmd, work_dir, threads, _test_figures, result_name='result.json')
 
 
-def run_tasks(tasks: Dict, jobs: int, report: Optional[Callable] = None) -> Dict:
-    """Run ``tasks`` (``{key: (function, dependency keys)}``) ``jobs`` at a time, each as soon as its dependencies
-    are done, in the dict's order; ``report(key, result)`` after each. Returns ``{key: result}``."""
+def available_cores() -> int:
+    """CPU cores this process may use (its affinity mask where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_tasks(tasks: Dict, jobs: int, report: Optional[Callable] = None, threads: Optional[int] = None,
+              cores: Optional[int] = None) -> Dict:
+    """Run ``tasks`` (``{key: (function(threads), dependency keys)}``) ``jobs`` at a time, each as soon as its
+    dependencies are done, in the dict's order; ``report(key, result)`` after each. Returns ``{key: result}``.
+
+    Each function is called with its torch thread count: ``threads`` when given, else the ``cores`` (default: this
+    process's) shared by the tasks that will run side by side when it starts — ``min(jobs, running + ready)`` —
+    so a task that runs alone (the last step of a chain) gets every core instead of ``cores // jobs``.
+    """
     results, queue, pending = {}, list(tasks), {}
+    cores = cores or available_cores()
     with ThreadPoolExecutor(jobs) as pool:
         def fill():
             while len(pending) < jobs:
                 ready = [k for k in queue if all(d in results for d in tasks[k][1])]
                 if not ready:
                     return
+                side_by_side = min(jobs, len(pending) + len(ready))
+                n = threads or max(1, cores // side_by_side)
                 queue.remove(ready[0])
-                pending[pool.submit(tasks[ready[0]][0])] = ready[0]
+                pending[pool.submit(tasks[ready[0]][0], n)] = ready[0]
 
         fill()
         while pending:
@@ -158,3 +176,16 @@ def mean_std(values, digits: int = 1) -> str:
         return 'n/a'
     std = statistics.stdev(values) if len(values) > 1 else 0.0
     return f'{statistics.mean(values):.{digits}f} ± {std:.{digits}f}'
+
+
+def standard_error(values) -> Optional[float]:
+    """The standard error of the mean of ``values``, ``stdev / sqrt(n)``; None for fewer than 2 values."""
+    return statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
+
+
+def seeds_for_standard_error(values, target: float) -> Optional[int]:
+    """How many seeds bring the standard error of the mean to ``target``, at the seed-to-seed spread of
+    ``values``: ``ceil((stdev / target)²)``, at least 2; None for fewer than 2 values."""
+    if len(values) < 2:
+        return None
+    return max(2, math.ceil((statistics.stdev(values) / target) ** 2))

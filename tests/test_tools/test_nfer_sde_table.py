@@ -38,10 +38,10 @@ def test_table_runs_and_resumes(tmp_path, capsys):
 
 def test_net_seed_shares_the_networks_by_every_seed():
     args = nfer_sde_table.parse_args(['--seeds', '1', '2', '--rows', 'cond,nir_only', '--net-seed', '0'])
-    tasks = nfer_sde_table.plan(args, threads=1)
+    tasks = nfer_sde_table.plan(args)
     assert [k for k in tasks if k[0] == 'net'] == [('net', 'score', 0)]  # trained once, with seed 0
     assert tasks[('row', 'cond', 1)][1] == tasks[('row', 'cond', 2)][1] == (('net', 'score', 0), )
-    default = nfer_sde_table.plan(nfer_sde_table.parse_args(['--seeds', '1', '2', '--rows', 'cond']), threads=1)
+    default = nfer_sde_table.plan(nfer_sde_table.parse_args(['--seeds', '1', '2', '--rows', 'cond']))
     assert [k for k in default if k[0] == 'net'] == [('net', 'score', 1), ('net', 'score', 2)]
 
 

@@ -61,7 +61,8 @@ def parse_args(argv=None):
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--rows', default=','.join(ROWS), help=f'comma-separated subset of {list(ROWS)}')
     p.add_argument('--jobs', type=int, default=1, help='processes at a time')
-    p.add_argument('--threads', type=int, default=None, help='torch threads per process (default: cores / jobs)')
+    p.add_argument('--threads', type=int, default=None,
+                   help='torch threads per process (default: the cores shared by the steps running side by side)')
     p.add_argument('--work-dir', default='work_dirs/idferm_table')
     p.add_argument('--identity-dir', default='work_dirs/lightcnn9_synthface_id')
     p.add_argument('--hng-dir', default='work_dirs/hng_synthface')
@@ -89,7 +90,8 @@ def train_once(config: str, work_dir: str, options, threads: int) -> dict:
     return run_step(config, cmd, work_dir, threads)
 
 
-def plan(args, threads: int):
+def plan(args):
+    """``{key: (function(threads), dependencies)}``: identity net, generator, references, then each (row, seed)."""
     rows, work = args.rows.split(','), osp.abspath(args.work_dir)
     identity_dir, hng_dir = osp.abspath(args.identity_dir), osp.abspath(args.hng_dir)
     references = osp.join(hng_dir, 'references')
@@ -98,12 +100,12 @@ def plan(args, threads: int):
         identity_options = [f'model.identity_network.checkpoint={identity_dir}',
                             f'val_evaluator.0.identity_network.checkpoint={identity_dir}',
                             f'test_evaluator.0.identity_network.checkpoint={identity_dir}']
-        tasks[('identity', )] = (lambda: train_once(IDENTITY_CONFIG, identity_dir, args.identity_options, threads),
-                                 ())
-        tasks[('hng', )] = (lambda: train_once(HNG_CONFIG, hng_dir, [*identity_options, *args.hng_options],
-                                               threads), (('identity', ), ))
+        tasks[('identity', )] = (lambda threads: train_once(IDENTITY_CONFIG, identity_dir, args.identity_options,
+                                                            threads), ())
+        tasks[('hng', )] = (lambda threads: train_once(HNG_CONFIG, hng_dir, [*identity_options, *args.hng_options],
+                                                       threads), (('identity', ), ))
 
-        def generate():
+        def generate(threads):
             cmd = tool_command('generate_references.py', HNG_CONFIG, checkpoint_of(hng_dir), '--dataset', RML_CONFIG,
                                '--split', 'train', '--out', references, '--cfg-options', *identity_options)
             return run_step('references', cmd, osp.join(hng_dir, 'generate'), threads)
@@ -115,7 +117,7 @@ def plan(args, threads: int):
             if ROWS[row][2]:
                 options.append(f'train_dataloader.dataset.image_root={references}')
                 deps = (('references', ), )
-            tasks[(row, seed)] = (lambda c=ROWS[row][1], d=osp.join(work, f'seed{seed}', row), o=options:
+            tasks[(row, seed)] = (lambda threads, c=ROWS[row][1], d=osp.join(work, f'seed{seed}', row), o=options:
                                   train(c, d, o, threads), deps)
     return tasks
 
@@ -187,8 +189,7 @@ def write_table(args, results) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
-    results = run_tasks(plan(args, threads), args.jobs, report)
+    results = run_tasks(plan(args), args.jobs, report, threads=args.threads)
     print(write_table(args, results))
     return 0
 

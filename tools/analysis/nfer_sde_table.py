@@ -22,7 +22,8 @@ translates D_VIS (``tools/translate.py``, ``--seed`` = the seed), scores the tra
 the classifier (``tools/train.py``, ``randomness.seed`` = the seed). Diffusion rows sample with ``--steps``
 respaced steps (each sampler keeps its own t0: 0.5 → steps/2 network evaluations). Every step is a separate
 process writing a ``done.json``; a step whose file exists is not repeated, so an interrupted table resumes.
-Steps run ``--jobs`` at a time, each with ``--threads`` torch threads, as soon as the networks they need exist.
+Steps run ``--jobs`` at a time as soon as the networks they need exist, each with ``--threads`` torch threads
+(default: the cores shared by the steps running side by side, so the one-command run's last row gets every core).
 
 Outputs in ``--work-dir`` (default ``work_dirs/nfer_sde_table``): ``table.md`` / ``table.csv`` (mean ± std over
 the seeds), ``table.json`` (every figure), and per seed and row ``translations/`` (with ``grid.png``: source |
@@ -89,7 +90,8 @@ def parse_args(argv=None):
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--rows', default=','.join(ROWS), help=f'comma-separated subset of {list(ROWS)}')
     p.add_argument('--jobs', type=int, default=1, help='processes at a time')
-    p.add_argument('--threads', type=int, default=None, help='torch threads per process (default: cores / jobs)')
+    p.add_argument('--threads', type=int, default=None,
+                   help='torch threads per process (default: the cores shared by the steps running side by side)')
     p.add_argument('--steps', type=int, default=40, help='respaced sampler steps of the diffusion rows')
     p.add_argument('--quality-subjects', type=int, default=3,
                    help='test subjects whose translations are scored (PSNR/SSIM; 0: skip)')
@@ -122,8 +124,8 @@ def parse_fer(text: str, work_dir: str):
 
 
 # ------------------------------------------------------------------------------------------------ the plan
-def plan(args, threads: int):
-    """``{key: (function, dependencies)}``: the networks of every seed, then each (row, seed)."""
+def plan(args):
+    """``{key: (function(threads), dependencies)}``: the networks of every seed, then each (row, seed)."""
     rows, work = args.rows.split(','), osp.abspath(args.work_dir)
     tasks = {}
 
@@ -138,13 +140,14 @@ def plan(args, threads: int):
         for net in dict.fromkeys(needed):  # in the order the rows need them
             cmd = [*tool_command('train.py'), NETS[net], '--work-dir', net_dir(seed, net), '--cfg-options',
                    f'randomness.seed={seed}', *args.net_options]
-            tasks[('net', net, seed)] = (lambda c=cmd, d=net_dir(seed, net), n=net: run_step(n, c, d, threads), ())
+            tasks[('net', net, seed)] = (lambda threads, c=cmd, d=net_dir(seed, net), n=net: run_step(n, c, d, threads),
+                                         ())
     for seed in args.seeds:
         for row in rows:
             label, fer, translator, model_net, extra_nets, options = ROWS[row]
             deps = tuple(('net', n, net_seed(seed)) for n in ([model_net] if model_net else []) + list(extra_nets))
             tasks[('row', row, seed)] = (
-                lambda r=row, s=seed: row_job(args, r, s, threads, lambda n: net_dir(s, n)), deps)
+                lambda threads, r=row, s=seed: row_job(args, r, s, threads, lambda n: net_dir(s, n)), deps)
     return tasks
 
 
@@ -224,9 +227,8 @@ def write_table(args, results) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     os.makedirs(args.work_dir, exist_ok=True)
-    results = run_tasks(plan(args, threads), args.jobs, report)
+    results = run_tasks(plan(args), args.jobs, report, threads=args.threads)
     print(write_table(args, results))
     return 0
 
