@@ -19,6 +19,20 @@ def test_splits_are_subject_disjoint_and_cover_everyone():
     assert parts['train'] != set(split_subjects(20, 6, 'train', (0.6, 0.2, 0.2)))   # the seed matters
 
 
+def test_extra_subjects_are_new_people_appended_to_the_split():
+    test = SynthFaceDataset(split='test', extra_subjects=3, **SMALL)
+    plain = SynthFaceDataset(split='test', **SMALL)
+    everyone = set(split_subjects(10, 0, 'all', (0.7, 0.15, 0.15)))
+    assert test.subjects() == plain.subjects() + [10, 11, 12] and not everyone & {10, 11, 12}
+    assert len(test) == len(plain) + 3 * 7
+    # the split's own faces are unchanged, and an extra person is the same face as in a larger population
+    assert (test[0]['img'] == plain[0]['img']).all()
+    larger = SynthFaceDataset(split='all', **dict(SMALL, num_subjects=13), subject_offset=10)
+    assert larger.subjects() == [10, 11, 12] and (test[len(plain)]['img'] == larger[0]['img']).all()
+    with pytest.raises(ValueError, match='extra_subjects'):
+        SynthFaceDataset(extra_subjects=-1, **SMALL)
+
+
 def test_dataset_contract_keys_and_pairs():
     ds = DATASETS.build(dict(type='SynthFaceDataset', split='train', with_paired=True, with_neutral=True, **SMALL))
     assert isinstance(ds, SynthFaceDataset)

@@ -119,3 +119,17 @@ def test_clean_landmark_switch_detects_on_the_loaded_file(tmp_path):
     pipeline, predictor = _pipeline(cfg.test_dataloader.dataset.pipeline, tmp_path / 'cache')
     pipeline(dict(img_path=path, gt_label=0, sample_idx=0))
     np.testing.assert_array_equal(predictor.seen[0][..., ::-1], cv2.imread(path))  # the clean 100-px file
+
+
+@pytest.mark.parametrize('name', ('lrdif_synthface-udc', 'resnet18_synthface-udc'))
+def test_synthface_udc_test_set_is_enlarged_with_unseen_people(name):
+    from fertools.registry import DATASETS
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'lrdif', f'{name}.py'))
+
+    def people(loader):
+        return set(DATASETS.build(dict(cfg[loader].dataset, pipeline=[], lazy_init=True)).subjects())
+
+    train, val, test = people('train_dataloader'), people('val_dataloader'), people('test_dataloader')
+    assert len(train) == 42 and len(val) == 9 and len(test) == 9 + 40
+    assert not test & train and not test & val and not train & val
+    assert len(test) * 7 * cfg.test_dataloader.dataset.samples_per_expression == 1372

@@ -41,3 +41,12 @@ def test_finished_runs_are_not_repeated(tmp_path):
     # a config that does not exist: the run would fail if it were started
     assert tool.train('configs/none.py', str(tmp_path), [], 1)['accuracy'] == 50.0
     assert tool.mean_std([40.0, 50.0]) == '45.0 ± 7.1' and tool.mean_std([]) == 'n/a'
+
+
+def test_standard_error_and_the_seeds_it_would_need():
+    tool = load_tool()
+    assert tool.standard_error([40.0, 50.0, 60.0]) == pytest.approx(10.0 / 3 ** 0.5)
+    assert tool.standard_error([40.0]) is None
+    assert tool.seeds_for_standard_error([40.0, 50.0, 60.0], 1.5) == 45   # (10 / 1.5)² = 44.4
+    assert tool.seeds_for_standard_error([50.0, 50.1], 1.5) == 2
+    assert tool.seeds_for_standard_error([50.0], 1.5) is None

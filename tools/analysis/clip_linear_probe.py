@@ -54,9 +54,14 @@ def without_degradations(pipeline):
 
 
 def load_split(cfg, split, clean=False):
-    """Images ``[N, 3, H, W]`` (uint8 → float, as packed) and labels ``[N]`` of one split, test pipeline."""
+    """Images ``[N, 3, H, W]`` (uint8 → float, as packed) and labels ``[N]`` of one split, test pipeline.
+
+    The people a SynthFace test set appends (``extra_subjects``) belong to the test set's own split only: any
+    other split (the probe's training split above all) is read without them."""
     from fertools.registry import DATASETS
     dataset_cfg = dict(cfg.test_dataloader.dataset, split=split)
+    if split != cfg.test_dataloader.dataset.get('split'):
+        dataset_cfg.pop('extra_subjects', None)
     if clean:
         dataset_cfg['pipeline'] = without_degradations(dataset_cfg['pipeline'])
     dataset = DATASETS.build(dataset_cfg)

@@ -14,6 +14,10 @@ L_ce + L_kl, T = 4), ``s2-v4`` (no inserted noise), ``T1``, ``T2``, ``T8``, ``T1
 ``model.schedule.num_timesteps=T``; T = 4 is the ``s2-v3`` row), ``eps`` (S2-V3 with the paper's
 ε-parameterisation, as ``configs/lrdif/lrdif_synthface-udc_eps.py``).
 
+Per row the table gives the seeds' accuracies, their mean ± std, the standard error of the mean (std / √n:
+what separates two rows) and how many seeds would bring that error to ``--target-se`` points at the measured
+spread. The test set itself adds a sampling error shared by every row (it is the same faces for all).
+
 Runs are separate ``tools/train.py`` processes, ``--jobs`` at a time, each with ``--threads`` torch threads.
 A run whose ``result.json`` exists is not repeated, so an interrupted table resumes. The table (markdown)
 and every per-seed figure are printed at the end and written to ``WORK_DIR/table.md`` / ``table.json``.
@@ -28,7 +32,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from fertools.utils.jobs import mean_std, read_test_metrics, train  # noqa: E402,F401  (read_test_metrics: API)
+from fertools.utils.jobs import (mean_std, read_test_metrics, seeds_for_standard_error,  # noqa: E402,F401
+                                 standard_error, train)  # (read_test_metrics: API)
 
 S1_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s1.py'
 S2_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s2.py'
@@ -57,6 +62,9 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=None, help='torch threads per run (default: cores / jobs)')
     p.add_argument('--work-dir', default='work_dirs/lrdif_table')
     p.add_argument('--cfg-options', nargs='*', default=[], help='extra options for every run (all rows)')
+    p.add_argument('--target-se', type=float, default=1.5,
+                   help="the standard error (points) a row's mean should reach: the table says how many seeds "
+                        'would give it at the measured seed-to-seed spread')
     args = p.parse_args(argv)
     unknown = [r for r in args.rows.split(',') if r not in ROWS]
     if unknown:
@@ -113,14 +121,17 @@ def main(argv=None):
                 print(f'[{time.strftime("%H:%M:%S")}] {row} seed {seed}: {acc} ({res["wall_s"]} s)', flush=True)
             fill()
 
-    lines = ['| model | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean ± std acc. (%) | macro-F1 (%) |',
-             '|---|' + '---|' * (len(args.seeds) + 2)]
+    lines = ['| model | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean ± std acc. (%) | SE of the mean | '
+             f'seeds for SE ≤ {args.target_se:g} | macro-F1 (%) |', '|---|' + '---|' * (len(args.seeds) + 4)]
     for row in rows:
         accs = [results[row][s]['accuracy'] for s in args.seeds if 'accuracy' in results[row].get(s, {})]
         f1s = [results[row][s]['macro_f1'] for s in args.seeds if 'macro_f1' in results[row].get(s, {})]
         cells = [f'{results[row][s]["accuracy"]:.1f}' if 'accuracy' in results[row].get(s, {}) else '-'
                  for s in args.seeds]
-        lines.append(f'| {ROWS[row][0]} | ' + ' | '.join(cells) + f' | {mean_std(accs)} | {mean_std(f1s)} |')
+        se, needed = standard_error(accs), seeds_for_standard_error(accs, args.target_se)
+        cells += [mean_std(accs), 'n/a' if se is None else f'{se:.1f}', 'n/a' if needed is None else str(needed),
+                  mean_std(f1s)]
+        lines.append(f'| {ROWS[row][0]} | ' + ' | '.join(cells) + ' |')
     table = '\n'.join(lines)
     print(table)
     with open(osp.join(work, 'table.md'), 'w') as f:

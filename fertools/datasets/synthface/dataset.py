@@ -80,6 +80,9 @@ class SynthFaceDataset(FERBaseDataset):
         subject_offset (int): skip the first ``subject_offset`` subjects of the split before ``max_subjects``, so
             ``(offset=0, max=8)`` and ``(offset=8, max=24)`` are disjoint subject sets of one split (NFER-SDE's
             D_HTR and D_VIS). Default 0.
+        extra_subjects (int): append this many more people to the split: subjects ``num_subjects`` …
+            ``num_subjects + extra_subjects - 1`` of the same ``seed``, outside every split of ``num_subjects``
+            (a larger evaluation set whose train / val people stay the same; LRDif's SynthFace-UDC test). Default 0.
         seed (int): generation seed (identities, variations, split).
         image_size (int): output size (square). Default 112.
         difficulty (str | dict): ``'easy'``, ``'default'``, ``'hard'`` or overrides of ``'default'``.
@@ -114,7 +117,7 @@ class SynthFaceDataset(FERBaseDataset):
 
     def __init__(self, num_subjects: int = 60, samples_per_expression: int = 4, split: str = 'train',
                  split_ratios: Sequence[float] = (0.7, 0.15, 0.15), max_subjects: Optional[int] = None,
-                 subject_offset: int = 0, seed: int = 0, image_size: int = 112, difficulty='default',
+                 subject_offset: int = 0, extra_subjects: int = 0, seed: int = 0, image_size: int = 112, difficulty='default',
                  modality: str = 'vis', with_paired: bool = False, with_neutral: bool = False, label_noise: float = 0.0,
                  include_contempt: bool = False, label: str = 'expression', cache_dir: Optional[str] = None,
                  render_batch: int = 256, device: str = 'cpu', metainfo: Optional[dict] = None, **kwargs):
@@ -149,7 +152,9 @@ class SynthFaceDataset(FERBaseDataset):
                                  'classes or drop include_contempt.')
         self.num_subjects, self.samples_per_expression = num_subjects, samples_per_expression
         self.split, self.split_ratios, self.max_subjects = split, tuple(split_ratios), max_subjects
-        self.subject_offset = subject_offset
+        if not isinstance(extra_subjects, int) or extra_subjects < 0:
+            raise ValueError(f'SynthFaceDataset: extra_subjects must be an int >= 0, got {extra_subjects!r}.')
+        self.subject_offset, self.extra_subjects = subject_offset, extra_subjects
         self.seed, self.image_size, self.difficulty = int(seed), int(image_size), difficulty
         self.modality, self.with_paired, self.with_neutral = modality, with_paired, with_neutral
         self.label_noise, self.cache_dir, self.render_batch = float(label_noise), cache_dir, int(render_batch)
@@ -164,9 +169,10 @@ class SynthFaceDataset(FERBaseDataset):
 
     # ------------------------------------------------------------------ building
     def subjects(self) -> List[int]:
-        """Subject ids of this split (after ``subject_offset`` and ``max_subjects``)."""
+        """Subject ids of this split (after ``subject_offset`` and ``max_subjects``), then the ``extra_subjects``."""
         ids = split_subjects(self.num_subjects, self.seed, self.split, self.split_ratios)[self.subject_offset:]
-        return ids[:self.max_subjects] if self.max_subjects is not None else ids
+        ids = ids[:self.max_subjects] if self.max_subjects is not None else ids
+        return list(ids) + list(range(self.num_subjects, self.num_subjects + self.extra_subjects))
 
     def load_data_list(self) -> List[dict]:
         classes = self.expression_classes
