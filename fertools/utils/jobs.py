@@ -19,9 +19,10 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .setup_env import REPO_ROOT
+from .threads import usable_cpus
 
 __all__ = ['TEST_LINE', 'read_test_metrics', 'read_train_curve', 'checkpoint_of', 'run_step', 'run_tasks',
-           'available_cores', 'tool_command', 'train', 'mean_std', 'standard_error', 'seeds_for_standard_error']
+           'tool_command', 'train', 'mean_std', 'standard_error', 'seeds_for_standard_error']
 
 TEST_LINE = re.compile(r'(?:Iter\(test\)|Test after training:).*?fer/accuracy: ([0-9.]+),?\s+fer/macro_f1: ([0-9.]+)')
 
@@ -128,14 +129,6 @@ def train(config: str, work_dir: str, options: Sequence[str], threads: int) -> D
     return run_step(f'run {config}', cmd, work_dir, threads, _test_figures, result_name='result.json')
 
 
-def available_cores() -> int:
-    """CPU cores this process may use (its affinity mask where the platform has one)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def run_tasks(tasks: Dict, jobs: int, report: Optional[Callable] = None, threads: Optional[int] = None,
               cores: Optional[int] = None) -> Dict:
     """Run ``tasks`` (``{key: (function(threads), dependency keys)}``) ``jobs`` at a time, each as soon as its
@@ -146,7 +139,7 @@ def run_tasks(tasks: Dict, jobs: int, report: Optional[Callable] = None, threads
     so a task that runs alone (the last step of a chain) gets every core instead of ``cores // jobs``.
     """
     results, queue, pending = {}, list(tasks), {}
-    cores = cores or available_cores()
+    cores = cores or usable_cpus()
     with ThreadPoolExecutor(jobs) as pool:
         def fill():
             while len(pending) < jobs:
