@@ -128,12 +128,15 @@ def translate_batches(model, todo: Sequence[Tuple[int, List[Item]]], out: str, s
     import torch
     from mmengine.utils import ProgressBar
 
+    from fertools.utils.thread_budget import ThreadBudget
     from fertools.visualization import image_rows_grid
     from .translation import to_uint8_images, translate_packed
     device = next(model.parameters()).device
     grid, written = None, 0
     bar = ProgressBar(sum(len(batch) for _, batch in todo)) if todo else None
+    budget = ThreadBudget()
     for b, batch in todo:
+        budget.poll()
         packed = []
         for rel, load in batch:
             try:

@@ -21,12 +21,16 @@
   busy process do not stall every op's thread barrier; the chosen number is in the environment log.
 - :meth:`build_val_loop` — validation runs with the generators saved and restored, so validating (or not)
   never changes the training trajectory, and a resumed run that skips a validation still matches.
+- :meth:`register_hooks` — a run started by a study scheduler (``$FERTOOLS_THREAD_BUDGET`` set,
+  :mod:`fertools.utils.thread_budget`) also gets :class:`~fertools.engine.hooks.ThreadBudgetHook`, so it takes
+  a core another run freed.
 - :meth:`train` / :meth:`val` / :meth:`test` — run inside :func:`fertools.visualization.run_context`, so
   figures drawn by metrics go to *this* runner's visualiser even when the process built several runners
   (MMEngine's ``get_current_instance`` is the last-built one).
 """
 import copy
 import inspect
+import os
 import re
 import time
 from typing import Callable, Dict, Optional, Union
@@ -42,6 +46,7 @@ from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_mod
 from torch.nn.parallel import DistributedDataParallel
 
 from fertools.registry import MODEL_WRAPPERS, RUNNERS
+from fertools.utils.thread_budget import THREAD_BUDGET_ENV
 from fertools.utils.threads import apply_torch_threads
 from fertools.version import __version__
 from .checkpoint import check_state_dict, save_checkpoint, to_plain
@@ -136,6 +141,13 @@ class FERRunner(Runner):
         if issubclass(MODEL_WRAPPERS.get(wrapper_cfg['type']), DistributedDataParallel):
             default_args['device_ids'] = None
         return MODEL_WRAPPERS.build(wrapper_cfg, default_args=default_args)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        """MMEngine's hooks, plus :class:`~fertools.engine.hooks.ThreadBudgetHook` when the environment names a
+        thread budget file (unless the config lists one already)."""
+        super().register_hooks(default_hooks, custom_hooks)
+        if os.environ.get(THREAD_BUDGET_ENV) and not any(type(h).__name__ == 'ThreadBudgetHook' for h in self.hooks):
+            self.register_hook(dict(type='ThreadBudgetHook'))
 
     # ---- this runner is the current one while it runs -----------------------------------------------
     def _current(self):

@@ -14,11 +14,14 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .setup_env import REPO_ROOT
+from .thread_budget import THREAD_BUDGET_ENV, read_thread_budget, write_thread_budget
 from .threads import usable_cpus
 
 __all__ = ['TEST_LINE', 'read_test_metrics', 'read_train_curve', 'checkpoint_of', 'run_step', 'run_tasks',
@@ -69,7 +72,9 @@ def run_step(name: str, cmd: Sequence[str], work_dir: str, threads: int,
     """Run one tool process once: skipped when ``work_dir/result_name`` exists (its content is returned).
 
     The process's output goes to ``work_dir/stdout.txt``; the result file records the command, the wall time and
-    ``parse(stdout_text, work_dir)``.
+    ``parse(stdout_text, work_dir)``. Inside a :func:`run_tasks` task that follows a thread budget, the process
+    starts with the budget's current count instead of ``threads`` and follows it while it runs
+    (``$FERTOOLS_THREAD_BUDGET``, :mod:`fertools.utils.thread_budget`).
 
     Raises:
         RuntimeError: the process exited with an error (the message names ``name`` and its ``stdout.txt``).
@@ -79,7 +84,12 @@ def run_step(name: str, cmd: Sequence[str], work_dir: str, threads: int,
         with open(result_file) as f:
             return json.load(f)
     os.makedirs(work_dir, exist_ok=True)
+    budget = getattr(_running_task, 'budget', None)
+    threads = (read_thread_budget(budget) or threads) if budget else threads
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env.pop(THREAD_BUDGET_ENV, None)  # a budget this process follows is not its children's
+    if budget:
+        env[THREAD_BUDGET_ENV] = budget
     start = time.time()
     log = osp.join(work_dir, 'stdout.txt')
     with open(log, 'w') as out:
@@ -129,18 +139,39 @@ def train(config: str, work_dir: str, options: Sequence[str], threads: int) -> D
     return run_step(f'run {config}', cmd, work_dir, threads, _test_figures, result_name='result.json')
 
 
+_running_task = threading.local()  # .budget: the thread budget file of the run_tasks task this thread runs
+
+
+def _run_following(function: Callable, threads: int, budget: Optional[str]):
+    _running_task.budget = budget
+    try:
+        return function(threads)
+    finally:
+        _running_task.budget = None
+
+
+def _shares(cores: int, n: int) -> List[int]:
+    """``cores`` split over ``n`` runs: ``cores // n`` each, the remainder to the first ones, at least 1."""
+    return [max(1, cores // n + (i < cores % n)) for i in range(n)]
+
+
 def run_tasks(tasks: Dict, jobs: int, report: Optional[Callable] = None, threads: Optional[int] = None,
               cores: Optional[int] = None) -> Dict:
     """Run ``tasks`` (``{key: (function(threads), dependency keys)}``) ``jobs`` at a time, each as soon as its
     dependencies are done, in the dict's order; ``report(key, result)`` after each. Returns ``{key: result}``.
 
-    Each function is called with its torch thread count: ``threads`` when given, else the ``cores`` (default: this
-    process's) shared by the tasks that will run side by side when it starts — ``min(jobs, running + ready)`` —
-    so a task that runs alone (the last step of a chain) gets every core instead of ``cores // jobs``.
+    Each function is called with its torch thread count: ``threads`` when given (fixed), else the ``cores``
+    (default: this process's) shared by the tasks that will run side by side when it starts —
+    ``min(jobs, running + ready)`` — so a task that runs alone (the last step of a chain) gets every core instead
+    of ``cores // jobs``. In the second case the count also follows the cores while the task runs: whenever a
+    task ends and no other takes its place, the cores are shared again between the tasks still running, written
+    to each one's thread budget file, which the processes :func:`run_step` starts follow
+    (:mod:`fertools.utils.thread_budget`: a training run started on one core takes the second when its
+    neighbour ends).
     """
     results, queue, pending = {}, list(tasks), {}
     cores = cores or usable_cpus()
-    with ThreadPoolExecutor(jobs) as pool:
+    with tempfile.TemporaryDirectory(prefix='fertools-threads-') as budgets, ThreadPoolExecutor(jobs) as pool:
         def fill():
             while len(pending) < jobs:
                 ready = [k for k in queue if all(d in results for d in tasks[k][1])]
@@ -148,18 +179,30 @@ def run_tasks(tasks: Dict, jobs: int, report: Optional[Callable] = None, threads
                     return
                 side_by_side = min(jobs, len(pending) + len(ready))
                 n = threads or max(1, cores // side_by_side)
-                queue.remove(ready[0])
-                pending[pool.submit(tasks[ready[0]][0], n)] = ready[0]
+                key = ready[0]
+                queue.remove(key)
+                budget = None
+                if threads is None:
+                    budget = osp.join(budgets, f'task{len(results) + len(pending)}')
+                    write_thread_budget(budget, n)
+                pending[pool.submit(_run_following, tasks[key][0], n, budget)] = (key, budget)
+
+        def share_cores():
+            running = [budget for _, budget in pending.values() if budget is not None]
+            for budget, n in zip(running, _shares(cores, len(running))):
+                if read_thread_budget(budget) != n:
+                    write_thread_budget(budget, n)
 
         fill()
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                key = pending.pop(fut)
+                key = pending.pop(fut)[0]
                 results[key] = fut.result()
                 if report is not None:
                     report(key, results[key])
             fill()
+            share_cores()
     return results
 
 

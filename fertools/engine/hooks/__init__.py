@@ -5,9 +5,10 @@ from .prediction_dump_hook import PredictionDumpHook
 from .prediction_visualization_hook import PredictionVisualizationHook
 from .test_after_train_hook import TestAfterTrainHook
 from .test_metrics_logger_hook import TestMetricsLoggerHook
+from .thread_budget_hook import ThreadBudgetHook
 from .translation_visualization_hook import TranslationVisualizationHook
 
 __all__ = [
     'LRDifStageSwitchHook', 'NaNGuardHook', 'NonFiniteLossError', 'PredictionDumpHook', 'PredictionVisualizationHook',
-    'TestAfterTrainHook', 'TestMetricsLoggerHook', 'TranslationVisualizationHook'
+    'TestAfterTrainHook', 'TestMetricsLoggerHook', 'ThreadBudgetHook', 'TranslationVisualizationHook'
 ]
