@@ -33,14 +33,13 @@ import os.path as osp
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # repo root: fertools
 
 from mmengine.config import DictAction  # noqa: E402
 
 from fertools.utils import ConfigError, load_config, merge_cfg_options, run_main  # noqa: E402
-from fertools.utils.jobs import mean_std, train  # noqa: E402
+from fertools.utils.jobs import mean_std, run_tasks, train  # noqa: E402
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 METRICS = ('accuracy', 'macro_f1')
@@ -52,7 +51,9 @@ def parse_args(argv=None):
     p.add_argument('--folds', type=int, default=10, help='number of subject-disjoint folds (default 10)')
     p.add_argument('--seeds', type=int, nargs='+', default=[0], help='randomness.seed of the runs (default 0)')
     p.add_argument('--jobs', type=int, default=1, help='runs at a time')
-    p.add_argument('--threads', type=int, default=None, help='torch threads per run (default: cores / jobs)')
+    p.add_argument('--threads', type=int, default=None,
+                   help='torch threads per run (default: the cores shared by the runs side by side, handed on '
+                        'as runs end)')
     p.add_argument('--work-dir', default=None, help='default: work_dirs/kfold_<config name>')
     p.add_argument('--cfg-options', nargs='+', default=[], help='extra KEY=VALUE options for every run')
     args = p.parse_args(argv)
@@ -166,23 +167,24 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_cfg_options(load_config(args.config), _options_dict(args.cfg_options))
     loaders = fold_loaders(cfg, args.config)
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     work = osp.abspath(args.work_dir)
     os.makedirs(work, exist_ok=True)
     config = osp.abspath(args.config)
-    results = {}
-    with ThreadPoolExecutor(args.jobs) as pool:
-        futures = {pool.submit(train, config, osp.join(work, f'seed{s}', f'fold{k}'),
-                               run_options(loaders, s, k, args.folds, args.cfg_options), threads): (s, k)
-                   for s in args.seeds for k in range(args.folds)}
-        for fut in as_completed(futures):
-            s, k = futures[fut]
-            res = results[(s, k)] = fut.result()
-            if 'accuracy' not in res:
-                raise RuntimeError(f'seed {s} fold {k}: no test line in the log of {work}/seed{s}/fold{k}; check '
-                                   'its stdout.txt (TestAfterTrainHook prints "Test after training: ...").')
-            print(f'[{time.strftime("%H:%M:%S")}] seed {s} fold {k}: accuracy {res["accuracy"]:.2f} %, macro-F1 '
-                  f'{res["macro_f1"]:.2f} % ({res["wall_s"]} s)', flush=True)
+
+    def fold_job(s, k):
+        return lambda threads: train(config, osp.join(work, f'seed{s}', f'fold{k}'),
+                                     run_options(loaders, s, k, args.folds, args.cfg_options), threads)
+
+    def report(key, res):
+        s, k = key
+        if 'accuracy' not in res:
+            raise RuntimeError(f'seed {s} fold {k}: no test line in the log of {work}/seed{s}/fold{k}; check '
+                               'its stdout.txt (TestAfterTrainHook prints "Test after training: ...").')
+        print(f'[{time.strftime("%H:%M:%S")}] seed {s} fold {k}: accuracy {res["accuracy"]:.2f} %, macro-F1 '
+              f'{res["macro_f1"]:.2f} % ({res["wall_s"]} s)', flush=True)
+
+    tasks = {(s, k): (fold_job(s, k), ()) for s in args.seeds for k in range(args.folds)}
+    results = run_tasks(tasks, args.jobs, report, threads=args.threads)
     table = write_outputs(work, results, args.seeds, args.folds)
     print(table)
     return 0

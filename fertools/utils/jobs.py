@@ -1,5 +1,6 @@
-"""Running fertools tools (``tools/train.py`` ...) as resumable subprocesses and reading their test figures (the study tools:
-``tools/kfold.py``, ``tools/analysis/lrdif_table.py``).
+"""Running fertools tools (``tools/train.py`` ...) as resumable subprocesses, several at a time
+(:func:`run_tasks`), and reading their test figures: the study tools (``tools/kfold.py``,
+``tools/analysis/{lrdif,nfer_sde,idferm}_table.py``, ``tools/analysis/hng_identity_sweep.py``).
 
 A run writes ``WORK_DIR/result.json`` when it ends; a run whose ``result.json`` exists is not started again, so an
 interrupted study resumes where it stopped. The figures come from the run's log: the last test line

@@ -50,3 +50,22 @@ def test_standard_error_and_the_seeds_it_would_need():
     assert tool.seeds_for_standard_error([40.0, 50.0, 60.0], 1.5) == 45   # (10 / 1.5)² = 44.4
     assert tool.seeds_for_standard_error([50.0, 50.1], 1.5) == 2
     assert tool.seeds_for_standard_error([50.0], 1.5) is None
+
+
+def test_table_from_finished_runs(tmp_path, capsys):
+    """The whole tool on a work dir whose runs are all done: every (row, seed) is read back, nothing is trained,
+    and the table gives each row's seeds, mean and standard error."""
+    tool = load_tool()
+    accs = {('s1', 0): None, ('s1', 1): None, ('s2-v3', 0): 50.0, ('s2-v3', 1): 54.0, ('resnet18', 0): 40.0,
+            ('resnet18', 1): 41.0}
+    for (row, seed), acc in accs.items():
+        run = tmp_path / f'seed{seed}' / row
+        run.mkdir(parents=True)
+        result = dict(wall_s=1.0) if acc is None else dict(accuracy=acc, macro_f1=acc - 5, wall_s=1.0)
+        (run / 'result.json').write_text(json.dumps(result))
+    tool.main(['--seeds', '0', '1', '--rows', 'resnet18,s2-v3', '--jobs', '2', '--work-dir', str(tmp_path)])
+    table = (tmp_path / 'table.md').read_text()
+    assert '| 50.0 | 54.0 | 52.0 ± 2.8 | 2.0 | 4 |' in table  # SE 2.83/√2; (2.83 / 1.5)² = 3.6 -> 4 seeds
+    assert '| 40.0 | 41.0 | 40.5 ± 0.7 | 0.5 | 2 |' in table
+    assert json.loads((tmp_path / 'table.json').read_text())['s2-v3']['1']['accuracy'] == 54.0
+    assert 's2-v3 seed 1: 54.00 %' in capsys.readouterr().out

@@ -23,11 +23,10 @@ import os.path as osp
 import re
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # repo root
 
-from fertools.utils.jobs import train  # noqa: E402
+from fertools.utils.jobs import run_tasks, train  # noqa: E402
 
 DEFAULT_CONFIG = 'configs/idferm/hng_synthface.py'
 TEST_LINE = re.compile(r'Test after training: (.*)')
@@ -50,7 +49,9 @@ def parse_args(argv=None):
     p.add_argument('--weights', type=float, nargs='+', default=[0.0, 0.01, 0.025, 0.05], help='values of w1')
     p.add_argument('--config', default=DEFAULT_CONFIG)
     p.add_argument('--jobs', type=int, default=1, help='runs at a time')
-    p.add_argument('--threads', type=int, default=None, help='torch threads per run (default: cores / jobs)')
+    p.add_argument('--threads', type=int, default=None,
+                   help='torch threads per run (default: the cores shared by the runs side by side, handed on '
+                        'as runs end)')
     p.add_argument('--work-dir', default='work_dirs/hng_identity_sweep')
     p.add_argument('--cfg-options', nargs='*', default=[], help='extra options for every run')
     return p.parse_args(argv)
@@ -94,18 +95,21 @@ def table(rows: dict) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     work = osp.abspath(args.work_dir)
 
     def run(weight):
-        work_dir = osp.join(work, f'w{weight:g}')
-        result = train(args.config, work_dir, [f'model.id_loss.loss_weight={weight}', *args.cfg_options], threads)
-        figures = read_figures(work_dir)
-        print(f'[{time.strftime("%H:%M:%S")}] w1 = {weight:g}: {figures} ({result["wall_s"]} s)', flush=True)
-        return weight, dict(figures=figures, wall_s=result['wall_s'], command=result['command'])
+        def job(threads):
+            work_dir = osp.join(work, f'w{weight:g}')
+            result = train(args.config, work_dir, [f'model.id_loss.loss_weight={weight}', *args.cfg_options],
+                           threads)
+            return dict(figures=read_figures(work_dir), wall_s=result['wall_s'], command=result['command'])
+        return job
 
-    with ThreadPoolExecutor(args.jobs) as pool:
-        rows = dict(pool.map(run, args.weights))
+    def report(weight, row):
+        print(f'[{time.strftime("%H:%M:%S")}] w1 = {weight:g}: {row["figures"]} ({row["wall_s"]} s)', flush=True)
+
+    done = run_tasks({w: (run(w), ()) for w in args.weights}, args.jobs, report, threads=args.threads)
+    rows = {w: done[w] for w in args.weights}
     text = table(rows)
     print(text)
     os.makedirs(work, exist_ok=True)

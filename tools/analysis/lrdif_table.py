@@ -18,22 +18,21 @@ Per row the table gives the seeds' accuracies, their mean ± std, the standard e
 what separates two rows) and how many seeds would bring that error to ``--target-se`` points at the measured
 spread. The test set itself adds a sampling error shared by every row (it is the same faces for all).
 
-Runs are separate ``tools/train.py`` processes, ``--jobs`` at a time, each with ``--threads`` torch threads.
+Runs are separate ``tools/train.py`` processes, ``--jobs`` at a time, each with ``--threads`` torch threads
+(default: the cores shared by the runs side by side, handed on as runs end).
 A run whose ``result.json`` exists is not repeated, so an interrupted table resumes. The table (markdown)
 and every per-seed figure are printed at the end and written to ``WORK_DIR/table.md`` / ``table.json``.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from fertools.utils.jobs import (mean_std, read_test_metrics, seeds_for_standard_error,  # noqa: E402,F401
-                                 standard_error, train)  # (read_test_metrics: API)
+from fertools.utils.jobs import (mean_std, read_test_metrics, run_tasks,  # noqa: E402,F401
+                                 seeds_for_standard_error, standard_error, train)  # (read_test_metrics: API)
 
 S1_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s1.py'
 S2_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s2.py'
@@ -59,7 +58,9 @@ def parse_args(argv=None):
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--rows', default=','.join(ROWS), help=f'comma-separated subset of {list(ROWS)}')
     p.add_argument('--jobs', type=int, default=1, help='runs at a time')
-    p.add_argument('--threads', type=int, default=None, help='torch threads per run (default: cores / jobs)')
+    p.add_argument('--threads', type=int, default=None,
+                   help='torch threads per run (default: the cores shared by the runs side by side, handed on as '
+                        'runs end: fertools.utils.jobs.run_tasks)')
     p.add_argument('--work-dir', default='work_dirs/lrdif_table')
     p.add_argument('--cfg-options', nargs='*', default=[], help='extra options for every run (all rows)')
     p.add_argument('--target-se', type=float, default=1.5,
@@ -75,51 +76,34 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     rows = args.rows.split(',')
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     work = osp.abspath(args.work_dir)
-    results = {row: {} for row in rows}
     s1_rows = [r for r in rows if ROWS[r][1] is not None]
 
     def s1_job(seed):
-        return train(S1_CONFIG, osp.join(work, f'seed{seed}', 's1'), [f'randomness.seed={seed}', *args.cfg_options],
-                     threads)
+        return lambda threads: train(S1_CONFIG, osp.join(work, f'seed{seed}', 's1'),
+                                     [f'randomness.seed={seed}', *args.cfg_options], threads)
 
     def row_job(row, seed):
         opts = [f'randomness.seed={seed}', *args.cfg_options]
         if ROWS[row][1] is None:
-            return train(BASELINE_CONFIG, osp.join(work, f'seed{seed}', row), opts, threads)
+            return lambda threads: train(BASELINE_CONFIG, osp.join(work, f'seed{seed}', row), opts, threads)
         s1_ckpt = osp.join(work, f'seed{seed}', 's1', 'iter_120.pth')
-        return train(S2_CONFIG, osp.join(work, f'seed{seed}', row), [*opts, f'model.s1_checkpoint={s1_ckpt}',
-                                                                     *ROWS[row][1]], threads)
+        return lambda threads: train(S2_CONFIG, osp.join(work, f'seed{seed}', row),
+                                     [*opts, f'model.s1_checkpoint={s1_ckpt}', *ROWS[row][1]], threads)
 
     # S1 of every seed first, then the rows by PRIORITY (every seed of a row before the next row), so an
     # interrupted table has complete rows.
-    with ThreadPoolExecutor(args.jobs) as pool:
-        pending = {pool.submit(s1_job, s): ('s1', s) for s in args.seeds} if s1_rows else {}
-        queue = [(r, s) for r in PRIORITY if r in rows for s in args.seeds]
-        s1_done = set()
+    tasks = {('s1', s): (s1_job(s), ()) for s in args.seeds if s1_rows}
+    for row in (r for r in PRIORITY if r in rows):
+        for seed in args.seeds:
+            tasks[(row, seed)] = (row_job(row, seed), () if ROWS[row][1] is None else (('s1', seed),))
 
-        def fill():
-            while queue and len(pending) < args.jobs:
-                ready = [(r, s) for r, s in queue if ROWS[r][1] is None or s in s1_done]
-                if not ready:
-                    return
-                queue.remove(ready[0])
-                pending[pool.submit(row_job, *ready[0])] = ready[0]
+    def report(key, res):
+        acc = f'{res["accuracy"]:.2f} %' if 'accuracy' in res else 'done'
+        print(f'[{time.strftime("%H:%M:%S")}] {key[0]} seed {key[1]}: {acc} ({res["wall_s"]} s)', flush=True)
 
-        fill()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                row, seed = pending.pop(fut)
-                res = fut.result()
-                if row == 's1':
-                    s1_done.add(seed)
-                else:
-                    results[row][seed] = res
-                acc = f'{res["accuracy"]:.2f} %' if 'accuracy' in res else 'done'
-                print(f'[{time.strftime("%H:%M:%S")}] {row} seed {seed}: {acc} ({res["wall_s"]} s)', flush=True)
-            fill()
+    done = run_tasks(tasks, args.jobs, report, threads=args.threads)
+    results = {row: {seed: done[(row, seed)] for seed in args.seeds} for row in rows}
 
     lines = ['| model | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean ± std acc. (%) | SE of the mean | '
              f'seeds for SE ≤ {args.target_se:g} | macro-F1 (%) |', '|---|' + '---|' * (len(args.seeds) + 4)]
