@@ -43,14 +43,15 @@ def read_test_metrics(work_dir: str) -> Optional[Tuple[float, float]]:
     return None
 
 
-def read_train_curve(work_dir: str) -> List[Dict[str, float]]:
-    """The training log of a run as ``[dict(step, seconds, accuracy), ...]``, in step order.
+def read_train_curve(work_dir: str) -> List[Dict]:
+    """The training log of a run as ``[dict(step, seconds, accuracy, losses), ...]``, in step order.
 
     Read from the ``vis_data/scalars.json`` files under ``work_dir`` (every run of a resumed work dir; a step
     logged twice keeps its last record). ``seconds`` is the training wall time up to ``step``: the sum over the
     logged points of the mean iteration time of each logging window (MMEngine's ``time``, data loading
     included) times the window's iterations. ``accuracy`` is the window's training accuracy (the head's
-    ``accuracy`` loss-dict entry, 0..1), None when the head logs none.
+    ``accuracy`` loss-dict entry, 0..1), None when the head logs none. ``losses`` holds the window's loss terms
+    (``{'loss': ..., 'loss_cls': ...}``: every logged key that starts with ``loss``).
     """
     records = {}
     paths = sorted(osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs if f == 'scalars.json')
@@ -64,7 +65,8 @@ def read_train_curve(work_dir: str) -> List[Dict[str, float]]:
     for step in sorted(records):
         seconds += records[step]['time'] * (step - previous)
         previous = step
-        curve.append(dict(step=step, seconds=seconds, accuracy=records[step].get('accuracy')))
+        losses = {k: v for k, v in records[step].items() if k.startswith('loss')}
+        curve.append(dict(step=step, seconds=seconds, accuracy=records[step].get('accuracy'), losses=losses))
     return curve
 
 

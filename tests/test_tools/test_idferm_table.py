@@ -50,6 +50,7 @@ def test_training_cost_from_the_log(tmp_path):
     curve = idferm_table.read_train_curve(str(tmp_path / 'run'))
     assert [p['step'] for p in curve] == [10, 20, 30, 40]
     assert [p['seconds'] for p in curve] == pytest.approx([10, 30, 35, 40])
+    assert [p['losses'] for p in curve] == [dict(loss=2.0), dict(loss=1.5), dict(loss=1.0), dict(loss=0.9)]
     cost = idferm_table.training_cost(str(tmp_path / 'run'), epoch_iters=8, train_acc=0.7)
     assert cost == pytest.approx(dict(epoch_s=40 / 40 * 8, to_acc_s=35, to_acc_iter=30))
     assert idferm_table.training_cost(str(tmp_path / 'run'), 8, train_acc=0.95)['to_acc_s'] is None

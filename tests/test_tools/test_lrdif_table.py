@@ -63,9 +63,28 @@ def test_table_from_finished_runs(tmp_path, capsys):
         run.mkdir(parents=True)
         result = dict(wall_s=1.0) if acc is None else dict(accuracy=acc, macro_f1=acc - 5, wall_s=1.0)
         (run / 'result.json').write_text(json.dumps(result))
+    _write_losses(tmp_path / 'seed0' / 's2-v3', [2.0, 1.9, 1.5])
     tool.main(['--seeds', '0', '1', '--rows', 'resnet18,s2-v3', '--jobs', '2', '--work-dir', str(tmp_path)])
     table = (tmp_path / 'table.md').read_text()
     assert '| 50.0 | 54.0 | 52.0 ± 2.8 | 2.0 | 4 |' in table  # SE 2.83/√2; (2.83 / 1.5)² = 3.6 -> 4 seeds
-    assert '| 40.0 | 41.0 | 40.5 ± 0.7 | 0.5 | 2 |' in table
+    assert '| 40.0 | 41.0 | 40.5 ± 0.7 | 0.5 | 2 | 35.5 ± 0.7 | n/a |' in table  # no S2 plateau for ResNet-18
+    assert table.split('\n')[3].endswith('| 75 / - |')  # the S2 row: seed 0 below ln 7 - 0.1 from 75, seed 1 no log
     assert json.loads((tmp_path / 'table.json').read_text())['s2-v3']['1']['accuracy'] == 54.0
     assert 's2-v3 seed 1: 54.00 %' in capsys.readouterr().out
+
+
+def _write_losses(run_dir, losses_cls):
+    scalars = run_dir / '20260101_000000' / 'vis_data' / 'scalars.json'
+    scalars.parent.mkdir(parents=True)
+    scalars.write_text(''.join(json.dumps(dict(loss=v + 0.1, loss_cls=v, time=1.0, step=25 * (i + 1))) + '\n'
+                               for i, v in enumerate(losses_cls)))
+
+
+def test_plateau_exit_is_where_loss_cls_stays_below_ln7(tmp_path):
+    tool = load_tool()
+    _write_losses(tmp_path / 'left', [2.2, 1.95, 1.94, 1.80, 1.90, 1.70, 1.50])  # back up at 125: exit at 150
+    _write_losses(tmp_path / 'stuck', [2.2, 1.95, 1.80, 1.95])
+    assert tool.plateau_exit(str(tmp_path / 'left')) == 150
+    assert tool.plateau_exit(str(tmp_path / 'stuck')) == 'never'
+    assert tool.plateau_exit(str(tmp_path / 'nothing')) is None
+    assert tool.plateau_exit(str(tmp_path / 'left'), num_classes=8) == 50  # ln 8 - 0.1 = 1.98: below from 50 on

@@ -16,7 +16,10 @@ L_ce + L_kl, T = 4), ``s2-v4`` (no inserted noise), ``T1``, ``T2``, ``T8``, ``T1
 
 Per row the table gives the seeds' accuracies, their mean ± std, the standard error of the mean (std / √n:
 what separates two rows) and how many seeds would bring that error to ``--target-se`` points at the measured
-spread. The test set itself adds a sampling error shared by every row (it is the same faces for all).
+spread. The test set itself adds a sampling error shared by every row (it is the same faces for all). For the
+S2 rows it also gives, per seed, the S2 iteration from which the training ``loss_cls`` stays below ln C - 0.1
+(:func:`plateau_exit`): every S2 run first falls to a constant prediction at ln C (the hand-over plateau,
+``docs/lrdif.md``), and this is when it leaves it ("never" when its last logged window is still on it).
 
 Runs are separate ``tools/train.py`` processes, ``--jobs`` at a time, each with ``--threads`` torch threads
 (default: the cores shared by the runs side by side, handed on as runs end).
@@ -25,13 +28,15 @@ and every per-seed figure are printed at the end and written to ``WORK_DIR/table
 """
 import argparse
 import json
+import math
 import os.path as osp
 import sys
 import time
+from typing import Union
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from fertools.utils.jobs import (mean_std, read_test_metrics, run_tasks,  # noqa: E402,F401
+from fertools.utils.jobs import (mean_std, read_test_metrics, read_train_curve, run_tasks,  # noqa: E402,F401
                                  seeds_for_standard_error, standard_error, train)  # (read_test_metrics: API)
 
 S1_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s1.py'
@@ -73,6 +78,21 @@ def parse_args(argv=None):
     return args
 
 
+def plateau_exit(work_dir: str, num_classes: int = 7, band: float = 0.1) -> Union[int, str, None]:
+    """The first logged iteration from which a run's training ``loss_cls`` stays below ``ln(num_classes) - band``
+    (ln C: the loss of a constant, uniform prediction); ``'never'`` when its last window is not below it, None
+    without a logged ``loss_cls``. Iterations count from the start of the run (S2's own, for the S2 rows)."""
+    curve = [p for p in read_train_curve(work_dir) if 'loss_cls' in p['losses']]
+    if not curve:
+        return None
+    exit_step = 'never'
+    for point in reversed(curve):
+        if point['losses']['loss_cls'] >= math.log(num_classes) - band:
+            break
+        exit_step = point['step']
+    return exit_step
+
+
 def main(argv=None):
     args = parse_args(argv)
     rows = args.rows.split(',')
@@ -106,15 +126,20 @@ def main(argv=None):
     results = {row: {seed: done[(row, seed)] for seed in args.seeds} for row in rows}
 
     lines = ['| model | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean ± std acc. (%) | SE of the mean | '
-             f'seeds for SE ≤ {args.target_se:g} | macro-F1 (%) |', '|---|' + '---|' * (len(args.seeds) + 4)]
+             f'seeds for SE ≤ {args.target_se:g} | macro-F1 (%) | S2 leaves the ln 7 plateau at iteration |',
+             '|---|' + '---|' * (len(args.seeds) + 5)]
     for row in rows:
         accs = [results[row][s]['accuracy'] for s in args.seeds if 'accuracy' in results[row].get(s, {})]
         f1s = [results[row][s]['macro_f1'] for s in args.seeds if 'macro_f1' in results[row].get(s, {})]
         cells = [f'{results[row][s]["accuracy"]:.1f}' if 'accuracy' in results[row].get(s, {}) else '-'
                  for s in args.seeds]
         se, needed = standard_error(accs), seeds_for_standard_error(accs, args.target_se)
+        is_s2 = ROWS[row][1] is not None
+        exits = [plateau_exit(osp.join(work, f'seed{s}', row)) for s in args.seeds] if is_s2 else []
+        for s, step in zip(args.seeds, exits):
+            results[row][s]['plateau_exit'] = step
         cells += [mean_std(accs), 'n/a' if se is None else f'{se:.1f}', 'n/a' if needed is None else str(needed),
-                  mean_std(f1s)]
+                  mean_std(f1s), ' / '.join('-' if e is None else str(e) for e in exits) or 'n/a']
         lines.append(f'| {ROWS[row][0]} | ' + ' | '.join(cells) + ' |')
     table = '\n'.join(lines)
     print(table)
