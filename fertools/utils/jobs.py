@@ -25,18 +25,20 @@ from .setup_env import REPO_ROOT
 from .thread_budget import THREAD_BUDGET_ENV, read_thread_budget, write_thread_budget
 from .threads import usable_cpus
 
-__all__ = ['TEST_LINE', 'read_test_metrics', 'read_train_curve', 'checkpoint_of', 'run_step', 'run_tasks',
+__all__ = ['TEST_LINE', 'VAL_LINE', 'read_test_metrics', 'read_train_curve', 'checkpoint_of', 'run_step', 'run_tasks',
            'tool_command', 'train', 'mean_std', 'standard_error', 'seeds_for_standard_error']
 
 TEST_LINE = re.compile(r'(?:Iter\(test\)|Test after training:).*?fer/accuracy: ([0-9.]+),?\s+fer/macro_f1: ([0-9.]+)')
+VAL_LINE = re.compile(r'Iter\(val\).*?fer/accuracy: ([0-9.]+),?\s+fer/macro_f1: ([0-9.]+)')
 
 
-def read_test_metrics(work_dir: str) -> Optional[Tuple[float, float]]:
-    """(accuracy, macro-F1) in % from the last test line of the run's logs under ``work_dir``, or None."""
+def read_test_metrics(work_dir: str, line: re.Pattern = TEST_LINE) -> Optional[Tuple[float, float]]:
+    """(accuracy, macro-F1) in % from the last test line of the run's logs under ``work_dir``, or None
+    (``line=VAL_LINE``: from the last validation line instead)."""
     logs = sorted(p for p in (osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs) if p.endswith('.log'))
     for path in reversed(logs):
         with open(path) as f:
-            hits = TEST_LINE.findall(f.read())
+            hits = line.findall(f.read())
         if hits:
             acc, f1 = hits[-1]
             return 100 * float(acc), 100 * float(f1)

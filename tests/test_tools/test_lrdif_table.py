@@ -64,11 +64,16 @@ def test_table_from_finished_runs(tmp_path, capsys):
         result = dict(wall_s=1.0) if acc is None else dict(accuracy=acc, macro_f1=acc - 5, wall_s=1.0)
         (run / 'result.json').write_text(json.dumps(result))
     _write_losses(tmp_path / 'seed0' / 's2-v3', [2.0, 1.9, 1.5])
+    for seed in (0, 1):  # validation lines (the S2-V3 runs have none: 'n/a')
+        log = tmp_path / f'seed{seed}' / 'resnet18' / '20260101_000000' / '20260101_000000.log'
+        log.parent.mkdir(parents=True)
+        log.write_text('Iter(val) [4/4]    fer/accuracy: 0.3000  fer/macro_f1: 0.2500\n')
     tool.main(['--seeds', '0', '1', '--rows', 'resnet18,s2-v3', '--jobs', '2', '--work-dir', str(tmp_path)])
     table = (tmp_path / 'table.md').read_text()
     assert '| 50.0 | 54.0 | 52.0 ± 2.8 | 2.0 | 4 |' in table  # SE 2.83/√2; (2.83 / 1.5)² = 3.6 -> 4 seeds
-    assert '| 40.0 | 41.0 | 40.5 ± 0.7 | 0.5 | 2 | 35.5 ± 0.7 | n/a |' in table  # no S2 plateau for ResNet-18
-    assert table.split('\n')[3].endswith('| 75 / - |')  # the S2 row: seed 0 below ln 7 - 0.1 from 75, seed 1 no log
+    # ResNet-18: validation 30 % in both seeds, no S2 plateau column
+    assert '| 40.0 | 41.0 | 40.5 ± 0.7 | 0.5 | 2 | 35.5 ± 0.7 | 30.0 ± 0.0 | n/a |' in table
+    assert table.split('\n')[3].endswith('| n/a | 75 / - |')  # the S2 row: seed 0 below ln 7 - 0.1 from 75, seed 1 no log
     assert json.loads((tmp_path / 'table.json').read_text())['s2-v3']['1']['accuracy'] == 54.0
     assert 's2-v3 seed 1: 54.00 %' in capsys.readouterr().out
 

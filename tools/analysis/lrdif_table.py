@@ -16,7 +16,8 @@ L_ce + L_kl, T = 4), ``s2-v4`` (no inserted noise), ``T1``, ``T2``, ``T8``, ``T1
 
 Per row the table gives the seeds' accuracies, their mean ± std, the standard error of the mean (std / √n:
 what separates two rows) and how many seeds would bring that error to ``--target-se`` points at the measured
-spread. The test set itself adds a sampling error shared by every row (it is the same faces for all). For the
+spread. The test set itself adds a sampling error shared by every row (it is the same faces for all).
+The validation accuracy (9 other identities, the run's last validation) is the figure to choose settings by. For the
 S2 rows it also gives, per seed, the S2 iteration from which the training ``loss_cls`` stays below ln C - 0.1
 (:func:`plateau_exit`): every S2 run first falls to a constant prediction at ln C (the hand-over plateau,
 ``docs/lrdif.md``), and this is when it leaves it ("never" when its last logged window is still on it).
@@ -36,8 +37,8 @@ from typing import Union
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from fertools.utils.jobs import (mean_std, read_test_metrics, read_train_curve, run_tasks,  # noqa: E402,F401
-                                 seeds_for_standard_error, standard_error, train)  # (read_test_metrics: API)
+from fertools.utils.jobs import (VAL_LINE, mean_std, read_test_metrics, read_train_curve,  # noqa: E402
+                                 run_tasks, seeds_for_standard_error, standard_error, train)
 
 S1_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s1.py'
 S2_CONFIG = 'configs/lrdif/lrdif_synthface-udc_s2.py'
@@ -126,8 +127,8 @@ def main(argv=None):
     results = {row: {seed: done[(row, seed)] for seed in args.seeds} for row in rows}
 
     lines = ['| model | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean ± std acc. (%) | SE of the mean | '
-             f'seeds for SE ≤ {args.target_se:g} | macro-F1 (%) | S2 leaves the ln 7 plateau at iteration |',
-             '|---|' + '---|' * (len(args.seeds) + 5)]
+             f'seeds for SE ≤ {args.target_se:g} | macro-F1 (%) | validation acc. (%) | '
+             'S2 leaves the ln 7 plateau at iteration |', '|---|' + '---|' * (len(args.seeds) + 6)]
     for row in rows:
         accs = [results[row][s]['accuracy'] for s in args.seeds if 'accuracy' in results[row].get(s, {})]
         f1s = [results[row][s]['macro_f1'] for s in args.seeds if 'macro_f1' in results[row].get(s, {})]
@@ -138,8 +139,12 @@ def main(argv=None):
         exits = [plateau_exit(osp.join(work, f'seed{s}', row)) for s in args.seeds] if is_s2 else []
         for s, step in zip(args.seeds, exits):
             results[row][s]['plateau_exit'] = step
+        vals = [read_test_metrics(osp.join(work, f'seed{s}', row), VAL_LINE) for s in args.seeds]
+        for s, val in zip(args.seeds, vals):
+            results[row][s]['val_accuracy'] = None if val is None else val[0]
         cells += [mean_std(accs), 'n/a' if se is None else f'{se:.1f}', 'n/a' if needed is None else str(needed),
-                  mean_std(f1s), ' / '.join('-' if e is None else str(e) for e in exits) or 'n/a']
+                  mean_std(f1s), mean_std([v[0] for v in vals if v is not None]),
+                  ' / '.join('-' if e is None else str(e) for e in exits) or 'n/a']
         lines.append(f'| {ROWS[row][0]} | ' + ' | '.join(cells) + ' |')
     table = '\n'.join(lines)
     print(table)
