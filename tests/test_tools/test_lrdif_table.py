@@ -73,7 +73,7 @@ def test_table_from_finished_runs(tmp_path, capsys):
     assert '| 50.0 | 54.0 | 52.0 ± 2.8 | 2.0 | 4 |' in table  # SE 2.83/√2; (2.83 / 1.5)² = 3.6 -> 4 seeds
     # ResNet-18: validation 30 % in both seeds, no S2 plateau column
     assert '| 40.0 | 41.0 | 40.5 ± 0.7 | 0.5 | 2 | 35.5 ± 0.7 | 30.0 ± 0.0 | n/a |' in table
-    assert table.split('\n')[3].endswith('| n/a | 75 / - |')  # the S2 row: seed 0 below ln 7 - 0.1 from 75, seed 1 no log
+    assert table.split('\n')[3].endswith('| n/a | 75 / - |')  # S2: seed 0 below ln 7 - 0.1 from 75, seed 1 no log
     assert json.loads((tmp_path / 'table.json').read_text())['s2-v3']['1']['accuracy'] == 54.0
     assert 's2-v3 seed 1: 54.00 %' in capsys.readouterr().out
 
