@@ -52,6 +52,7 @@ from fertools.version import __version__
 from .checkpoint import check_state_dict, save_checkpoint, to_plain
 from .dataset_meta import collect_dataset_meta
 from .dist import init_distributed
+from .hooks import ThreadBudgetHook
 from .rng import gather_rng_states, preserve_rng_state, select_rank_state, set_rng_state
 
 __all__ = ['FERRunner']
@@ -146,8 +147,8 @@ class FERRunner(Runner):
         """MMEngine's hooks, plus :class:`~fertools.engine.hooks.ThreadBudgetHook` when the environment names a
         thread budget file (unless the config lists one already)."""
         super().register_hooks(default_hooks, custom_hooks)
-        if os.environ.get(THREAD_BUDGET_ENV) and not any(type(h).__name__ == 'ThreadBudgetHook' for h in self.hooks):
-            self.register_hook(dict(type='ThreadBudgetHook'))
+        if os.environ.get(THREAD_BUDGET_ENV) and not any(isinstance(h, ThreadBudgetHook) for h in self.hooks):
+            self.register_hook(ThreadBudgetHook())
 
     # ---- this runner is the current one while it runs -----------------------------------------------
     def _current(self):

@@ -10,13 +10,6 @@ from fertools.utils.thread_budget import THREAD_BUDGET_ENV, ThreadBudget, read_t
 from toy_plugin.helpers import build_runner, toy_cfg
 
 
-@pytest.fixture
-def keep_threads():
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
-
-
 def test_budget_file_round_trip_and_bad_content(tmp_path):
     path = str(tmp_path / 'budget')
     assert read_thread_budget(path) is None  # missing: no advice

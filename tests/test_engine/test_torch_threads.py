@@ -8,13 +8,6 @@ from fertools.utils.threads import loader_workers, resolve_torch_threads
 from toy_plugin.helpers import build_runner, toy_cfg
 
 
-@pytest.fixture
-def keep_threads():
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize('setting, workers, cpus, local, env, expected', [
     ('auto', 1, 2, 1, {}, 1),      # the main job on 2 cores: main process + 1 worker -> 1 thread each
     ('auto', 0, 2, 1, {}, 1),      # no workers on 2 cores: one core left to the rest of the machine
