@@ -40,9 +40,21 @@ def test_net_seed_shares_the_networks_by_every_seed():
     args = nfer_sde_table.parse_args(['--seeds', '1', '2', '--rows', 'cond,nir_only', '--net-seed', '0'])
     tasks = nfer_sde_table.plan(args)
     assert [k for k in tasks if k[0] == 'net'] == [('net', 'score', 0)]  # trained once, with seed 0
-    assert tasks[('row', 'cond', 1)][1] == tasks[('row', 'cond', 2)][1] == (('net', 'score', 0), )
+    assert tasks[('translate', 'cond', 1)][1] == tasks[('translate', 'cond', 2)][1] == (('net', 'score', 0), )
     default = nfer_sde_table.plan(nfer_sde_table.parse_args(['--seeds', '1', '2', '--rows', 'cond']))
     assert [k for k in default if k[0] == 'net'] == [('net', 'score', 1), ('net', 'score', 2)]
+
+
+def test_the_classifier_waits_for_its_translation_only():
+    tasks = nfer_sde_table.plan(nfer_sde_table.parse_args(['--seeds', '0', '--rows', 'nfer_sde,nir_only']))
+    nets = (('net', 'score', 0), ('net', 'landmark_net', 0))
+    assert tasks[('translate', 'nfer_sde', 0)][1] == tasks[('quality', 'nfer_sde', 0)][1] == nets
+    assert tasks[('row', 'nfer_sde', 0)][1] == (('translate', 'nfer_sde', 0), )  # not the quality test
+    assert tasks[('row', 'nir_only', 0)][1] == ()
+    assert ('translate', 'nir_only', 0) not in tasks and ('quality', 'nir_only', 0) not in tasks
+    skipped = nfer_sde_table.plan(nfer_sde_table.parse_args(['--seeds', '0', '--rows', 'cond', '--quality-subjects',
+                                                             '0']))
+    assert [k[0] for k in skipped] == ['net', 'translate', 'row']
 
 
 def test_unknown_row_is_refused():
@@ -55,9 +67,15 @@ def test_quality_seeds_score_only_the_named_seeds(monkeypatch, tmp_path):
     monkeypatch.setattr(nfer_sde_table, 'run_step', lambda name, cmd, work_dir, threads, parse=None: steps.append(
         (name, cmd)) or {})
     monkeypatch.setattr(nfer_sde_table, 'checkpoint_of', lambda net_dir: f'{net_dir}/iter_1.pth')
-    args = nfer_sde_table.parse_args(['--seeds', '0', '1', '--quality-seeds', '0', '--work-dir', str(tmp_path)])
-    for seed in (0, 1):
-        nfer_sde_table.row_job(args, 'cond', seed, 1, lambda net: f'/nets/{net}')
+    args = nfer_sde_table.parse_args(['--seeds', '0', '1', '--quality-seeds', '0', '--rows', 'cond', '--work-dir',
+                                      str(tmp_path)])
+    tasks = nfer_sde_table.plan(args)
+    assert [k for k in tasks if k[0] == 'quality'] == [('quality', 'cond', 0)]
+    for key in tasks:
+        if key[0] != 'net':
+            tasks[key][0](1)
     assert [name for name, _ in steps] == ['cond translation', 'cond quality', 'cond FER', 'cond translation',
                                            'cond FER']
-    assert '--seed' in steps[3][1] and steps[3][1][steps[3][1].index('--seed') + 1] == '1'
+    translate_1 = steps[3][1]
+    assert translate_1[translate_1.index('--seed') + 1] == '1'
+    assert f'{tmp_path}/seed0/nets/score/iter_1.pth' in steps[1][1]  # the quality test scores this seed's net

@@ -2,7 +2,7 @@
 raise NIR test accuracy? One command per table (the paper's Evaluation 1 with an oracle row).
 
     python tools/analysis/nfer_sde_table.py --seeds 0 1 2 [--rows ...] [--jobs 2 --threads 1]
-    python tools/analysis/nfer_sde_table.py --rows nfer_sde --seeds 0 --jobs 2     # the one-command method run
+    python tools/analysis/nfer_sde_table.py --rows nfer_sde --seeds 0 --jobs 2 --quality-subjects 0  # one command
 
 Protocol (``configs/nfer_sde/augment_synthface/_protocol.py``): D_HTR = 8 paired VIS/NIR subjects, the only NIR
 any model trains on; D_VIS = 24 other subjects, VIS only, translated by the row's translator and added, as NIR
@@ -17,9 +17,10 @@ held-out subjects. Rows (``--rows``, default all):
 
 Per seed (or once, with ``--net-seed N``: shared by every seed) the tool trains the networks its rows need, on D_HTR only (``augment_synthface/*_htr.py``: the
 conditional and unconditional score nets, the landmark net, the domain classifier, pix2pix); then per row it
-translates D_VIS (``tools/translate.py``, ``--seed`` = the seed), scores the translations of the first
-``--quality-subjects`` test subjects against their real NIR (``tools/test.py``: PSNR / SSIM), and trains + tests
-the classifier (``tools/train.py``, ``randomness.seed`` = the seed). Diffusion rows sample with ``--steps``
+translates D_VIS (``tools/translate.py``, ``--seed`` = the seed) and trains + tests the classifier
+(``tools/train.py``, ``randomness.seed`` = the seed); beside them, as its own step, it scores the translations of
+the first ``--quality-subjects`` test subjects against their real NIR (``tools/test.py``: PSNR / SSIM; 0 skips it,
+as the one-command run does). Diffusion rows sample with ``--steps``
 respaced steps (each sampler keeps its own t0: 0.5 → steps/2 network evaluations). Every step is a separate
 process writing a ``done.json``; a step whose file exists is not repeated, so an interrupted table resumes.
 Steps run ``--jobs`` at a time as soon as the networks they need exist, each with ``--threads`` torch threads
@@ -37,6 +38,7 @@ import os.path as osp
 import re
 import sys
 import time
+from typing import Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
@@ -125,7 +127,12 @@ def parse_fer(text: str, work_dir: str):
 
 # ------------------------------------------------------------------------------------------------ the plan
 def plan(args):
-    """``{key: (function(threads), dependencies)}``: the networks of every seed, then each (row, seed)."""
+    """``{key: (function(threads), dependencies)}``: the networks of every seed, then per (row, seed) the
+    translation of D_VIS (``'translate'``), the image-quality test (``'quality'``) and the classifier (``'row'``).
+
+    The classifier waits for its translation only; the quality test needs the networks alone, so it runs beside the
+    translation (or the classifier) instead of lengthening the row's chain.
+    """
     rows, work = args.rows.split(','), osp.abspath(args.work_dir)
     tasks = {}
 
@@ -145,53 +152,89 @@ def plan(args):
     for seed in args.seeds:
         for row in rows:
             label, fer, translator, model_net, extra_nets, options = ROWS[row]
-            deps = tuple(('net', n, net_seed(seed)) for n in ([model_net] if model_net else []) + list(extra_nets))
-            tasks[('row', row, seed)] = (
-                lambda threads, r=row, s=seed: row_job(args, r, s, threads, lambda n: net_dir(s, n)), deps)
+            nets = tuple(('net', n, net_seed(seed)) for n in ([model_net] if model_net else []) + list(extra_nets))
+            fer_deps = ()
+            if translator is not None:
+                step = TranslationSteps(args, row, seed, lambda n, s=seed: net_dir(s, n))
+                tasks[('translate', row, seed)] = (step.translate, nets)
+                if args.quality_subjects > 0 and (args.quality_seeds is None or seed in args.quality_seeds):
+                    tasks[('quality', row, seed)] = (step.quality, nets)
+                fer_deps = (('translate', row, seed), )
+            tasks[('row', row, seed)] = (lambda threads, r=row, s=seed: fer_job(args, r, s, threads), fer_deps)
     return tasks
 
 
-def row_job(args, row: str, seed: int, threads: int, net_dir) -> dict:
-    """Translate D_VIS (and score the test translations), then train + test the classifier of ``row``."""
-    label, fer, translator, model_net, extra_nets, options = ROWS[row]
-    out = osp.join(osp.abspath(args.work_dir), f'seed{seed}', row)
-    fer_options = [f'randomness.seed={seed}', *args.fer_options]
-    result = {}
+def row_dir(args, row: str, seed: int) -> str:
+    return osp.join(osp.abspath(args.work_dir), f'seed{seed}', row)
+
+
+class TranslationSteps:
+    """The two steps of a translated row that need its networks: translating D_VIS (into
+    ``<row>/translations``, ``--seed`` = the seed) and scoring the translations of the first ``--quality-subjects``
+    test subjects against their real NIR (``tools/test.py``: PSNR / SSIM)."""
+
+    def __init__(self, args, row: str, seed: int, net_dir):
+        label, fer, translator, model_net, extra_nets, options = ROWS[row]
+        self.row, self.seed, self.translator, self.out = row, seed, translator, row_dir(args, row, seed)
+        self.model_dir = net_dir(model_net)  # trained by an earlier task: its checkpoint is looked up when run
+        self.options = [o.format(**{n: net_dir(n) for n in extra_nets}) for o in options]
+        self.diffusion = 'pix2pix' not in translator
+        self.sampler = [f'model.sampler.steps={args.steps}'] if self.diffusion else []
+        self.quality_subjects = args.quality_subjects
+
+    def translate(self, threads: int) -> dict:
+        cmd = [*tool_command('translate.py'), self.translator, checkpoint_of(self.model_dir), '--src', SOURCE, '--split', 'train',
+               '--out', osp.join(self.out, 'translations'), '--seed', str(self.seed), '--batch-size', '48',
+               '--device', 'cpu']
+        opts = self.sampler + self.options
+        cmd += ['--cfg-options', *opts] if opts else []
+        return run_step(f'{self.row} translation', cmd, osp.join(self.out, 'translate'), threads)
+
+    def quality(self, threads: int) -> dict:
+        cmd = [*tool_command('test.py'), self.translator, checkpoint_of(self.model_dir), '--work-dir', osp.join(self.out, 'quality'),
+               '--cfg-options', f'test_dataloader.dataset.max_subjects={self.quality_subjects}', *self.sampler,
+               *self.options]
+        cmd += [f'model.seed={self.seed}'] if self.diffusion else []
+        return run_step(f'{self.row} quality', cmd, osp.join(self.out, 'quality'), threads, parse_quality)
+
+
+def fer_job(args, row: str, seed: int, threads: int) -> dict:
+    """Train + test the classifier of ``row`` on D_HTR's NIR plus the row's data (its translations, if any)."""
+    label, fer, translator, *_ = ROWS[row]
+    out = row_dir(args, row, seed)
+    options = [f'randomness.seed={seed}', *args.fer_options]
     if translator is not None:
-        ckpt = checkpoint_of(net_dir(model_net))
-        opts = [o.format(**{n: net_dir(n) for n in extra_nets}) for o in options]
-        diffusion = 'pix2pix' not in translator
-        sampler = ['model.sampler.steps=' + str(args.steps)] if diffusion else []
-        trans_dir = osp.join(out, 'translations')
-        cmd = [*tool_command('translate.py'), translator, ckpt, '--src', SOURCE, '--split', 'train', '--out', trans_dir,
-               '--seed', str(seed), '--batch-size', '48', '--device', 'cpu']
-        cmd += ['--cfg-options', *sampler, *opts] if sampler or opts else []
-        result['translate'] = run_step(f'{row} translation', cmd, osp.join(out, 'translate'), threads)
-        if args.quality_subjects > 0 and (args.quality_seeds is None or seed in args.quality_seeds):
-            cmd = [*tool_command('test.py'), translator, ckpt, '--work-dir', osp.join(out, 'quality'), '--cfg-options',
-                   f'test_dataloader.dataset.max_subjects={args.quality_subjects}', *sampler, *opts]
-            cmd += [f'model.seed={seed}'] if diffusion else []
-            result['quality'] = run_step(f'{row} quality', cmd, osp.join(out, 'quality'), threads, parse_quality)
-        fer_options.append(f'train_dataloader.dataset.datasets.1.image_root={trans_dir}')
+        options.append(f'train_dataloader.dataset.datasets.1.image_root={osp.join(out, "translations")}')
     cmd = [*tool_command('train.py'), f'{PROTOCOL}/{fer}', '--work-dir', osp.join(out, 'fer'), '--cfg-options',
-           *fer_options]
-    result['fer'] = run_step(f'{row} FER', cmd, osp.join(out, 'fer'), threads, parse_fer)
-    return result
+           *options]
+    return dict(fer=run_step(f'{row} FER', cmd, osp.join(out, 'fer'), threads, parse_fer))
 
 
 def report(key, result) -> None:
-    print(f'[{time.strftime("%H:%M:%S")}] {key[0]} {key[1]} seed {key[2]}: {summary(result)}', flush=True)
+    print(f'[{time.strftime("%H:%M:%S")}] {key[0]} {key[1]} seed {key[2]}: {summary(key[0], result)}', flush=True)
 
 
-def summary(result: dict) -> str:
-    fer = result.get('fer')
-    if fer is None:
+def summary(kind: str, result: dict) -> str:
+    if kind == 'net':
         return f'trained ({result["wall_s"]} s)'
-    text = fer.get('test_line') or f'fer/accuracy {fer.get("accuracy")}'
-    quality = result.get('quality', {})
-    if 'psnr' in quality:
-        text += f' | test translations PSNR {quality["psnr"]:.2f} SSIM {quality["ssim"]:.3f}'
-    return text
+    if kind == 'translate':
+        return f'translated D_VIS ({result["wall_s"]} s)'
+    if kind == 'quality':
+        return (f'test translations PSNR {result["psnr"]:.2f} SSIM {result["ssim"]:.3f}' if 'psnr' in result
+                else 'test translations: no PSNR / SSIM line')
+    fer = result['fer']
+    return fer.get('test_line') or f'fer/accuracy {fer.get("accuracy")}'
+
+
+def row_result(results: dict, row: str, seed: int) -> Optional[dict]:
+    """The figures of one (row, seed): ``fer``, and ``translate`` / ``quality`` where the row has them."""
+    if not results.get(('row', row, seed)):
+        return None
+    merged = dict(results[('row', row, seed)])
+    for part in ('translate', 'quality'):
+        if results.get((part, row, seed)):
+            merged[part] = results[(part, row, seed)]
+    return merged
 
 
 # ------------------------------------------------------------------------------------------------ the table
@@ -201,7 +244,7 @@ def write_table(args, results) -> str:
               'FER s / seed'] + [f'acc. seed {s}' for s in seeds]
     table, records = [], {}
     for row in rows:
-        per_seed = {s: results.get(('row', row, s)) for s in seeds}
+        per_seed = {s: row_result(results, row, s) for s in seeds}
         got = {s: r for s, r in per_seed.items() if r}
 
         def values(part, key):
