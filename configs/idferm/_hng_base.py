@@ -41,7 +41,8 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=25),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1))
-hng_test_keys = ('hng/identity_closer_rate', 'hng/pixel_closer_rate', 'hng/l1', 'hng/neutral_rate',
+hng_test_keys = ('hng/identity_closer_rate', 'hng/pixel_closer_rate', 'hng/l1', 'hng/identity_closer_rate_source',
+                 'hng/pixel_closer_rate_source', 'hng/neutral_rate',
                  'hng/neutral_rate_source', 'hng/neutral_prob', 'hng/neutral_prob_source',
                  'hng/neutral_prob_higher_rate', 'img/psnr', 'img/ssim')
 custom_hooks = [

@@ -4,6 +4,9 @@
 # flip apply to query and reference alike. rml_real_neutral_synthface.py is the same with the real neutral faces.
 #
 #   python tools/analysis/idferm_table.py --rows rml --seeds 0        # identity net, HNG, references, this run
+#
+# Other references (another generator's folder): --cfg-options train_dataloader.dataset.image_root=DIR. Overriding
+# `references` itself changes nothing: the variable is substituted into image_root when this file loads.
 _base_ = ['./rml_synthface.py']
 references = 'work_dirs/hng_synthface/references'
 train_dataloader = dict(dataset=dict(

@@ -73,6 +73,22 @@ def test_identity_closeness_can_differ_from_pixel_closeness():
     assert evaluate(euclidean, samples_for(gallery[subjects], subjects, gallery))['hng/identity_closer_rate'] == 1.0
 
 
+def test_the_queries_own_closeness_is_reported_next_to_the_generated_faces():
+    gallery = neutral_faces()
+    subjects = [0, 1, 2, 3]
+    swapped = gallery[[1, 2, 3, 0]]
+    # perfect generated faces, queries that look like the next subject: the judge's reference fails, x* passes
+    result = evaluate(HardNegativeMetric(identity_network=RowMeans()),
+                      samples_for(gallery[subjects], subjects, gallery, source=swapped))
+    assert result['hng/pixel_closer_rate'] == result['hng/identity_closer_rate'] == 1.0
+    assert result['hng/pixel_closer_rate_source'] == result['hng/identity_closer_rate_source'] == 0.0
+    assert result['hng/l1'] == 0.0 and result['hng/l1_source'] > 0.1
+    # a query of another shape (an RGB face next to grey x*) has no comparable closeness: no _source keys
+    rgb = evaluate(HardNegativeMetric(), samples_for(gallery[subjects], subjects, gallery,
+                                                     source=swapped.expand(-1, 3, -1, -1)))
+    assert set(rgb) == {'hng/pixel_closer_rate', 'hng/l1'}
+
+
 class BrightnessClassifier(nn.Module):
     """Neutral iff the face is dark on average (classes: happiness, neutral)."""
 

@@ -15,6 +15,9 @@ own subject. On held-out subjects (the val / test split of a subject-independent
 
   the gallery is the set of neutral faces ``gt_img`` of the evaluated subjects (one per subject: the first
   seen); ``l1`` is the mean pixel L1 of x* to its own subject's neutral face;
+- **the query's own closeness** (with ``source_img`` of x*'s shape): ``identity_closer_rate_source`` /
+  ``pixel_closer_rate_source`` / ``l1_source``, the same test with the untranslated query in place of x* — how
+  well the judge recognises real expressive faces, the reference x*'s figures are read against;
 - **neutral-ness** (optional, with an expression classifier): ``neutral_rate``, the share of generated faces
   classified neutral, next to ``neutral_rate_source``, the share of the queries themselves (``source_img``);
   and, since a weak classifier may call almost nothing neutral, its soft reading: ``neutral_prob`` /
@@ -64,8 +67,9 @@ class HardNegativeMetric(BaseMetric):
 
     Each data sample carries ``pred_img`` (x*), ``gt_img`` (the real neutral face of its subject), optionally
     ``source_img`` (the query), all ``[C, H, W]`` in [0, 1], and ``subject_id``. Keys, with the default prefix
-    ``hng``: ``hng/pixel_closer_rate``, ``hng/l1``, and with ``identity_network`` ``hng/identity_closer_rate``,
-    with ``classifier`` ``hng/neutral_rate``, ``hng/neutral_rate_source``, ``hng/neutral_prob``,
+    ``hng``: ``hng/pixel_closer_rate``, ``hng/l1``, and with ``identity_network`` ``hng/identity_closer_rate``;
+    the same three with the suffix ``_source`` for the queries (when ``source_img`` has x*'s shape); with
+    ``classifier`` ``hng/neutral_rate``, ``hng/neutral_rate_source``, ``hng/neutral_prob``,
     ``hng/neutral_prob_source`` and ``hng/neutral_prob_higher_rate``.
 
     Args:
@@ -82,8 +86,8 @@ class HardNegativeMetric(BaseMetric):
         device (str): where the networks run. Default ``'cpu'``.
         collect_device, prefix: as MMEngine's ``BaseMetric`` (default prefix ``'hng'``).
 
-    Memory: the per-sample results keep x* (``C·H·W`` floats: 16 KB at 64×64 grey) and one neutral face per
-    subject, so a set of 10k faces needs about 160 MB.
+    Memory: the per-sample results keep x* and the query (``C·H·W`` floats each: 16 KB at 64×64 grey) and one
+    neutral face per subject, so a set of 10k faces needs about 330 MB.
     """
 
     default_prefix = 'hng'
@@ -157,10 +161,18 @@ class HardNegativeMetric(BaseMetric):
             raise KeyError('HardNegativeMetric: a data sample has no subject_id metainfo; the closeness test needs '
                            'each face\'s subject (PackFERInputs keeps it when the dataset gives it).')
         pred, gt = _stack(samples, 'pred_img'), _stack(samples, 'gt_img')
-        rows = [dict(subject=str(s['subject_id']), pred=pred[i].flatten()) for i, s in enumerate(samples)]
-        if self.identity_network is not None:
-            for row, feat in zip(rows, self.identity_feature(pred)):
-                row['pred_id'] = feat
+        rows = [dict(subject=str(s['subject_id'])) for s in samples]
+        images = dict(pred=pred)
+        if all('source_img' in s for s in samples):
+            source = _stack(samples, 'source_img')
+            if source.shape == pred.shape:
+                images['source'] = source
+        for name, batch in images.items():
+            for row, image in zip(rows, batch):
+                row[name] = image.flatten()
+            if self.identity_network is not None:
+                for row, feat in zip(rows, self.identity_feature(batch)):
+                    row[f'{name}_id'] = feat
         if self.classifier is not None:
             source = _stack(samples, 'source_img')
             probs, probs_source = self.neutral_probability(pred), self.neutral_probability(source)
@@ -197,17 +209,9 @@ class HardNegativeMetric(BaseMetric):
                              f'got {len(subjects)}. Evaluate a split with several subjects.')
         column = {s: j for j, s in enumerate(subjects)}
         own = torch.tensor([column[r['subject']] for r in results])
-        pred = torch.stack([r['pred'] for r in results]).double()
-        neutral = torch.stack([gallery[s]['gt'] for s in subjects]).double()
-        pixel = torch.cdist(pred, neutral, p=1) / pred.shape[1]  # mean absolute difference [N, S]
-        out = dict(pixel_closer_rate=closer_than_others(pixel, own).double().mean().item(),
-                   l1=pixel.gather(1, own[:, None]).mean().item())
-        if 'pred_id' in results[0]:
-            a = torch.stack([r['pred_id'] for r in results]).double()
-            b = torch.stack([gallery[s]['gt_id'] for s in subjects]).double()
-            dist = 1 - F.normalize(a, dim=1) @ F.normalize(b, dim=1).T if self.identity_distance == 'cosine' \
-                else torch.cdist(a, b)
-            out['identity_closer_rate'] = closer_than_others(dist, own).double().mean().item()
+        out = self.closeness(results, 'pred', gallery, subjects, own)
+        if all('source' in r for r in results):
+            out.update({f'{k}_source': v for k, v in self.closeness(results, 'source', gallery, subjects, own).items()})
         if 'neutral' in results[0]:
             out['neutral_rate'] = sum(r['neutral'] for r in results) / len(results)
             out['neutral_rate_source'] = sum(r['neutral_source'] for r in results) / len(results)
@@ -215,4 +219,21 @@ class HardNegativeMetric(BaseMetric):
             out['neutral_prob_source'] = sum(r['neutral_prob_source'] for r in results) / len(results)
             out['neutral_prob_higher_rate'] = sum(r['neutral_prob'] > r['neutral_prob_source']
                                                   for r in results) / len(results)
+        return out
+
+    def closeness(self, results: List[dict], name: str, gallery: Dict[str, dict], subjects: List[str],
+                  own: torch.Tensor) -> Dict[str, float]:
+        """``pixel_closer_rate``, ``l1`` (and ``identity_closer_rate``) of the images ``results[i][name]`` against
+        the neutral-face gallery (``subjects`` its columns, ``own [N]`` each image's own column)."""
+        images = torch.stack([r[name] for r in results]).double()
+        neutral = torch.stack([gallery[s]['gt'] for s in subjects]).double()
+        pixel = torch.cdist(images, neutral, p=1) / images.shape[1]  # mean absolute difference [N, S]
+        out = dict(pixel_closer_rate=closer_than_others(pixel, own).double().mean().item(),
+                   l1=pixel.gather(1, own[:, None]).mean().item())
+        if f'{name}_id' in results[0]:
+            a = torch.stack([r[f'{name}_id'] for r in results]).double()
+            b = torch.stack([gallery[s]['gt_id'] for s in subjects]).double()
+            dist = 1 - F.normalize(a, dim=1) @ F.normalize(b, dim=1).T if self.identity_distance == 'cosine' \
+                else torch.cdist(a, b)
+            out['identity_closer_rate'] = closer_than_others(dist, own).double().mean().item()
         return out
