@@ -19,6 +19,7 @@ from typing import Callable, List, Sequence, Tuple
 
 from fertools.datasets.folder_images import IMAGE_EXTS, relative_name
 from fertools.utils.image_io import write_image_atomic as write_image
+from fertools.utils.json_io import write_json_atomic
 
 __all__ = ['IMAGE_EXTS', 'folder_items', 'dataset_items', 'output_path', 'write_image', 'check_settings',
            'pending_batches', 'translate_batches']
@@ -85,9 +86,7 @@ def check_settings(out: str, settings: dict, file_name: str) -> None:
             raise ValueError(f'--out {out!r} holds images made with other settings (differing: {changed}; see {path}); '
                              'use a new --out, or delete it to start over.')
         return
-    os.makedirs(out, exist_ok=True)
-    with open(path, 'w') as f:
-        json.dump(settings, f, indent=2, sort_keys=True)
+    write_json_atomic(path, settings, indent=2, sort_keys=True)
 
 
 def pending_batches(items: Sequence[Item], batch_size: int, out: str, rank: int = 0,

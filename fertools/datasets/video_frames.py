@@ -27,6 +27,7 @@ from typing import Iterable, List, Optional
 import cv2
 
 from fertools.utils.image_io import write_image_atomic
+from fertools.utils.json_io import write_json_atomic
 from .reader_utils import DatasetLayoutError
 
 __all__ = ['VideoFrames', 'VideoDecodeError']
@@ -87,11 +88,7 @@ class VideoFrames:
                                        'OpenCV build lacks); re-download it or re-encode it (e.g. MJPG or H.264).')
             if not self._fresh(self._read_info()):  # frames of another version of the video
                 self._clear()
-            os.makedirs(self.dir, exist_ok=True)
-            tmp = osp.join(self.dir, f'{INFO_FILE}.tmp-{os.getpid()}')
-            with open(tmp, 'w') as f:
-                json.dump(dict(num_frames=n, **self._key), f)
-            os.replace(tmp, osp.join(self.dir, INFO_FILE))
+            write_json_atomic(osp.join(self.dir, INFO_FILE), dict(num_frames=n, **self._key))
             self._num_frames = n
         return self._num_frames
 

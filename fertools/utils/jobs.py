@@ -21,6 +21,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from .json_io import write_json_atomic
 from .setup_env import REPO_ROOT
 from .thread_budget import THREAD_BUDGET_ENV, read_thread_budget, write_thread_budget
 from .threads import usable_cpus
@@ -105,8 +106,7 @@ def run_step(name: str, cmd: Sequence[str], work_dir: str, threads: int,
     if parse is not None:
         with open(log) as f:
             result.update(parse(f.read(), work_dir))
-    with open(result_file, 'w') as f:
-        json.dump(result, f, indent=1)
+    write_json_atomic(result_file, result, indent=1)  # the step's "finished" mark: never half-written
     return result
 
 

@@ -10,8 +10,6 @@ gathers them from all ranks in dataset order, and rank 0 writes::
                       "pred_label": 3, "pred_class": "happy", "pred_score": 0.91,
                       "scores": [...]}, ...]}
 """
-import json
-import os
 import os.path as osp
 from typing import Any, Dict, List, Optional
 
@@ -20,6 +18,7 @@ from mmengine.dist import collect_results, is_main_process
 from mmengine.hooks import Hook
 
 from fertools.registry import HOOKS
+from fertools.utils.json_io import write_json_atomic
 
 __all__ = ['PredictionDumpHook']
 
@@ -87,8 +86,6 @@ class PredictionDumpHook(Hook):
             for key in ('gt', 'pred'):
                 label = item[f'{key}_label']
                 item[f'{key}_class'] = classes[label] if label is not None and 0 <= label < len(classes) else None
-        directory = osp.dirname(osp.abspath(self.out_file))
-        os.makedirs(directory, exist_ok=True)
-        with open(self.out_file, 'w') as f:
-            json.dump(dict(classes=classes, num_samples=len(results), predictions=results), f, indent=1)
+        write_json_atomic(osp.abspath(self.out_file), dict(classes=classes, num_samples=len(results),
+                                                           predictions=results), indent=1)
         runner.logger.info(f'Wrote {len(results)} per-sample predictions to {self.out_file}.')
