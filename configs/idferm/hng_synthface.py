@@ -56,8 +56,12 @@ train_dataloader = dict(batch_size=16, dataset=dict(_delete_=True, type='ConcatD
 val_dataloader = dict(dataset=dict(with_neutral=True, pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(with_neutral=True, pipeline=test_pipeline))
 
-# The same Light-CNN judges identity closeness (SynthFace has no independent face recogniser; with real data give
-# another network, the paper uses FaceNet). A list: a dict with a `metrics` key would be read as an Evaluator.
+# The same Light-CNN judges identity closeness here, which keeps this run self-contained; it recognises only 64 % of
+# the real expressive test faces, so its figure is a weak one. The independent judge is the 400-people net
+# (lightcnn9_synthface_id_400p.py, 95.6 % on the same faces; hng_synthface_long.py uses it): --cfg-options
+# test_evaluator.0.identity_network.network=configs/idferm/lightcnn9_synthface_id_400p.py
+# test_evaluator.0.identity_network.checkpoint=work_dirs/lightcnn9_synthface_id_400p (the paper uses FaceNet).
+# A list: a dict with a `metrics` key would be read as an Evaluator.
 val_evaluator = [
     dict(type='HardNegativeMetric', identity_network=identity_network),
     dict(type='ImageQualityMetric', metrics=('psnr', 'ssim')),
