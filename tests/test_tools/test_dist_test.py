@@ -1,5 +1,6 @@
-"""tools/dist_test.sh with 2 CPU processes: the metrics are printed once (rank 0), and --show-dir gets one image
-per test sample from both ranks' shards."""
+"""tools/dist_test.sh with 2 CPU processes: the metrics are printed once (rank 0), --show-dir gets one image per
+test sample from both ranks' shards, and --out gathers both ranks' predictions in dataset order."""
+import json
 import os
 import shutil
 import subprocess
@@ -22,10 +23,13 @@ def test_dist_test_prints_metrics_once_and_shows_every_sample(tmp_path):
                PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
     show = tmp_path / 'show'
     cmd = ['bash', os.path.join(REPO_ROOT, 'tools', 'dist_test.sh'), TOY_CONFIG, str(tmp_path / 'train' / 'iter_1.pth'),
-           '2', '--work-dir', str(tmp_path / 'test'), '--show-dir', str(show), '--cfg-options', *quiet]
+           '2', '--work-dir', str(tmp_path / 'test'), '--show-dir', str(show), '--out', str(tmp_path / 'preds.json'),
+           '--cfg-options', *quiet]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     printed = [line for line in proc.stdout.splitlines() if line.startswith("{'toy/accuracy'")]
     assert len(printed) == 1, proc.stdout[-3000:]
     # 16 samples, DefaultSampler: rank 0 draws 0, 2, ..., rank 1 draws 1, 3, ...
     assert sorted(p.name for p in show.glob('*.png')) == [f'{i:05d}_{i:04d}.png' for i in range(16)]
+    predictions = json.loads((tmp_path / 'preds.json').read_text())['predictions']
+    assert [p['index'] for p in predictions] == list(range(16))  # both ranks' shards, in dataset order

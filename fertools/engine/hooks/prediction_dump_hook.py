@@ -76,7 +76,9 @@ class PredictionDumpHook(Hook):
 
     def after_test_epoch(self, runner, metrics=None) -> None:
         dataset = runner.test_dataloader.dataset
-        results = collect_results(self._results, len(dataset), device='cpu')
+        # through the process group (all_gather_object: gloo on CPU, NCCL on GPU), not MMEngine's default temp dir,
+        # which needs a file system every node shares
+        results = collect_results(self._results, len(dataset), device='gpu')
         if not is_main_process():
             return
         classes = list((getattr(dataset, 'metainfo', None) or {}).get('classes') or [])
