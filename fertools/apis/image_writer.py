@@ -19,7 +19,7 @@ from typing import Callable, List, Sequence, Tuple
 
 from fertools.datasets.folder_images import IMAGE_EXTS, relative_name
 from fertools.utils.image_io import write_image_atomic as write_image
-from fertools.utils.json_io import write_json_atomic
+from fertools.utils.atomic_write import write_json_atomic
 
 __all__ = ['IMAGE_EXTS', 'folder_items', 'dataset_items', 'output_path', 'write_image', 'check_settings',
            'pending_batches', 'translate_batches']

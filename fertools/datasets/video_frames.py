@@ -27,7 +27,7 @@ from typing import Iterable, List, Optional
 import cv2
 
 from fertools.utils.image_io import write_image_atomic
-from fertools.utils.json_io import write_json_atomic
+from fertools.utils.atomic_write import write_json_atomic
 from .reader_utils import DatasetLayoutError
 
 __all__ = ['VideoFrames', 'VideoDecodeError']

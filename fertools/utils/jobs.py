@@ -21,7 +21,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .json_io import write_json_atomic
+from .atomic_write import write_json_atomic
 from .setup_env import REPO_ROOT
 from .thread_budget import THREAD_BUDGET_ENV, read_thread_budget, write_thread_budget
 from .threads import usable_cpus

@@ -15,6 +15,8 @@ missing or unreadable file leaves the threads as they are: the budget is advice,
 import os
 from typing import Mapping, Optional
 
+from .atomic_write import atomic_path
+
 __all__ = ['THREAD_BUDGET_ENV', 'ThreadBudget', 'read_thread_budget', 'write_thread_budget']
 
 THREAD_BUDGET_ENV = 'FERTOOLS_THREAD_BUDGET'
@@ -24,10 +26,8 @@ def write_thread_budget(path: str, threads: int) -> None:
     """Write ``threads`` to the budget file ``path`` atomically (a reader never sees a half-written file)."""
     if int(threads) < 1:
         raise ValueError(f'thread budget {path!r}: threads must be >= 1, got {threads}.')
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
+    with atomic_path(path) as tmp, open(tmp, 'w') as f:
         f.write(f'{int(threads)}\n')
-    os.replace(tmp, path)
 
 
 def read_thread_budget(path: str) -> Optional[int]:

@@ -9,7 +9,6 @@ import hashlib
 import logging
 import os
 import os.path as osp
-import tempfile
 from typing import Optional
 
 import numpy as np
@@ -18,6 +17,7 @@ from mmengine.logging import print_log
 
 from fertools.registry import TRANSFORMS
 from fertools.structures.landmarks68 import NUM_LANDMARKS
+from fertools.utils.atomic_write import atomic_path
 
 DETECTOR_FILE = 's3fd-619a316812.pth'
 FAN_FILE = '2DFAN4-11f355bf06.pth.tar'
@@ -116,11 +116,8 @@ class FaceAlignmentLandmarks(BaseTransform):
         return osp.join(self.cache_dir, hashlib.sha1(key.encode()).hexdigest() + '.npy')
 
     def _write_cache(self, file: str, landmarks: np.ndarray) -> None:
-        os.makedirs(self.cache_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix='.tmp')
-        with os.fdopen(fd, 'wb') as f:
+        with atomic_path(file) as tmp, open(tmp, 'wb') as f:
             np.save(f, landmarks)
-        os.replace(tmp, file)
 
     # ---- prediction --------------------------------------------------------------------------------------
     def predict(self, img_bgr: np.ndarray, name: str) -> np.ndarray:

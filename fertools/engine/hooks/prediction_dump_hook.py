@@ -18,7 +18,7 @@ from mmengine.dist import collect_results, is_main_process
 from mmengine.hooks import Hook
 
 from fertools.registry import HOOKS
-from fertools.utils.json_io import write_json_atomic
+from fertools.utils.atomic_write import write_json_atomic
 
 __all__ = ['PredictionDumpHook']
 
