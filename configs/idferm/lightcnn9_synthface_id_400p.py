@@ -1,7 +1,7 @@
-# The stronger SynthFace identity network: Light-CNN-9 trained on 400 people instead of 80, 5x longer. It judges
-# (and drives the identity / perceptual losses of) hng_synthface_long.py, where the 80-people net is too weak a
-# judge to measure the issue's >= 90 % closeness (docs/idferm.md: it names the right person among 20 for only
-# 64 % of the REAL expressive faces).
+# The stronger SynthFace identity network: Light-CNN-9 trained on 400 people instead of 80, 5x longer. It is the
+# independent judge of hng_synthface_long.py (none of that run's losses uses it), where the 80-people net is too
+# weak a judge to measure the issue's >= 90 % closeness (docs/idferm.md: it names the right person among 20 for
+# only 64 % of the REAL expressive faces).
 #
 #   python tools/train.py configs/idferm/lightcnn9_synthface_id_400p.py
 #

@@ -183,17 +183,17 @@ class TranslationSteps:
         self.quality_subjects = args.quality_subjects
 
     def translate(self, threads: int) -> dict:
-        cmd = [*tool_command('translate.py'), self.translator, checkpoint_of(self.model_dir), '--src', SOURCE, '--split', 'train',
-               '--out', osp.join(self.out, 'translations'), '--seed', str(self.seed), '--batch-size', '48',
-               '--device', 'cpu']
+        cmd = [*tool_command('translate.py'), self.translator, checkpoint_of(self.model_dir), '--src', SOURCE,
+               '--split', 'train', '--out', osp.join(self.out, 'translations'), '--seed', str(self.seed),
+               '--batch-size', '48', '--device', 'cpu']
         opts = self.sampler + self.options
         cmd += ['--cfg-options', *opts] if opts else []
         return run_step(f'{self.row} translation', cmd, osp.join(self.out, 'translate'), threads)
 
     def quality(self, threads: int) -> dict:
-        cmd = [*tool_command('test.py'), self.translator, checkpoint_of(self.model_dir), '--work-dir', osp.join(self.out, 'quality'),
-               '--cfg-options', f'test_dataloader.dataset.max_subjects={self.quality_subjects}', *self.sampler,
-               *self.options]
+        cmd = [*tool_command('test.py'), self.translator, checkpoint_of(self.model_dir), '--work-dir',
+               osp.join(self.out, 'quality'), '--cfg-options',
+               f'test_dataloader.dataset.max_subjects={self.quality_subjects}', *self.sampler, *self.options]
         cmd += [f'model.seed={self.seed}'] if self.diffusion else []
         return run_step(f'{self.row} quality', cmd, osp.join(self.out, 'quality'), threads, parse_quality)
 

@@ -162,11 +162,8 @@ class HardNegativeMetric(BaseMetric):
                            'each face\'s subject (PackFERInputs keeps it when the dataset gives it).')
         pred, gt = _stack(samples, 'pred_img'), _stack(samples, 'gt_img')
         rows = [dict(subject=str(s['subject_id'])) for s in samples]
-        images = dict(pred=pred)
-        if all('source_img' in s for s in samples):
-            source = _stack(samples, 'source_img')
-            if source.shape == pred.shape:
-                images['source'] = source
+        source = _stack(samples, 'source_img') if all('source_img' in s for s in samples) else None
+        images = dict(pred=pred) if source is None or source.shape != pred.shape else dict(pred=pred, source=source)
         for name, batch in images.items():
             for row, image in zip(rows, batch):
                 row[name] = image.flatten()
@@ -174,7 +171,7 @@ class HardNegativeMetric(BaseMetric):
                 for row, feat in zip(rows, self.identity_feature(batch)):
                     row[f'{name}_id'] = feat
         if self.classifier is not None:
-            source = _stack(samples, 'source_img')
+            source = _stack(samples, 'source_img') if source is None else source  # raises: the query is needed
             probs, probs_source = self.neutral_probability(pred), self.neutral_probability(source)
             for row, p, q in zip(rows, probs, probs_source):
                 row.update(neutral=int(p.argmax()) == self.neutral_index, neutral_prob=float(p[self.neutral_index]),
